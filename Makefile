@@ -1,0 +1,31 @@
+# RawKeepalive: build, run, test, benchmark.
+# Everything a fresh Debian machine with the .NET SDK needs is restored or installed here.
+
+BIN_DIR      := artifacts/bin
+BIN          := $(BIN_DIR)/rawkeepalive
+CONF         ?= conf/rawkeepalive.conf
+TEST_TIMEOUT ?= 840
+DOTNET       := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
+
+.PHONY: all build run test bench clean
+
+all: build
+
+# NativeAOT publish to a fixed path; the tests drive this binary.
+build:
+	$(DOTNET) publish src/RawKeepalive/RawKeepalive.csproj -c Release -o $(BIN_DIR) --nologo
+
+run: build
+	$(BIN) -p . -c $(CONF)
+
+# timeout: a hang fails the run in minutes instead of eating CI's budget.
+test: build
+	RAWKEEPALIVE_BIN=$(abspath $(BIN)) timeout --kill-after=30 $(TEST_TIMEOUT) \
+		$(DOTNET) test tests/RawKeepalive.Tests/RawKeepalive.Tests.csproj -c Release --nologo \
+		--logger "console;verbosity=normal" --blame-hang-timeout 5m
+
+bench:
+	$(DOTNET) run -c Release --project perf/RawKeepalive.Benchmarks -- --filter '*' --memory
+
+clean:
+	rm -rf artifacts src/*/bin src/*/obj tests/*/bin tests/*/obj perf/*/bin perf/*/obj
