@@ -1,0 +1,125 @@
+using System.Net;
+
+namespace RawKeepalive.Config;
+
+/// <summary>The typed, validated configuration: nginx's defaults applied and inheritance merged
+/// down to every location, so the worker reads one record per request.</summary>
+public sealed class ProxyConfig
+{
+    public required string ConfigFile { get; init; }
+    public required string Prefix { get; init; }
+    public int WorkerProcesses { get; init; } = 1;          // "auto" resolves to the core count
+    public int WorkerConnections { get; init; } = 512;
+    public bool Daemon { get; init; } = true;
+    public bool MasterProcess { get; init; } = true;
+    public string PidPath { get; init; } = "logs/rawkeepalive.pid";   // absolute after load
+    public string ErrorLogPath { get; init; } = "logs/error.log";     // absolute after load, or "stderr"
+    public string ErrorLogLevel { get; init; } = "error";
+    public required HttpConfig Http { get; init; }
+}
+
+public sealed class HttpConfig
+{
+    /// <summary><c>keepalive_defaults legacy;</c>: the pre-1.29.7 defaults (HTTP/1.0 upstream,
+    /// "Connection: close", no pool without "keepalive").</summary>
+    public bool LegacyKeepaliveDefaults { get; init; }
+    public required IReadOnlyList<UpstreamConfig> Upstreams { get; init; }
+    public required IReadOnlyList<ServerConfig> Servers { get; init; }
+}
+
+public sealed class UpstreamConfig
+{
+    public required string Name { get; init; }
+    public required IReadOnlyList<UpstreamServerConfig> Servers { get; init; }
+    /// <summary>keepalive N: idle connections cached per worker; 0 = no pool. Default 32 (legacy: 0).</summary>
+    public int Keepalive { get; init; }
+    /// <summary>keepalive N local: the cache is per location.</summary>
+    public bool KeepaliveLocal { get; init; }
+    public int KeepaliveRequests { get; init; } = 1000;
+    public long KeepaliveTimeoutMs { get; init; } = 60_000;
+    public long KeepaliveTimeMs { get; init; } = 3_600_000;
+    /// <summary>True for the upstream made implicitly by <c>proxy_pass http://host:port</c>: nginx keeps no pool for those.</summary>
+    public bool Implicit { get; init; }
+    public required string File { get; init; }
+    public int Line { get; init; }
+}
+
+public sealed class UpstreamServerConfig
+{
+    /// <summary>As written, e.g. "127.0.0.1:8080" or "localhost:8080" (a name may resolve to several addresses: each is a peer).</summary>
+    public required string Text { get; init; }
+    public required IReadOnlyList<IPEndPoint> Addresses { get; init; }
+}
+
+public sealed class ListenConfig
+{
+    public required IPEndPoint EndPoint { get; init; }
+    public bool DefaultServer { get; init; }
+    public required string File { get; init; }
+    public int Line { get; init; }
+}
+
+public sealed class ServerConfig
+{
+    public required IReadOnlyList<ListenConfig> Listens { get; init; }   // default: *:80 (nginx); tests always set it
+    public required IReadOnlyList<string> ServerNames { get; init; }     // lower-case; "" when none given
+    public required IReadOnlyList<LocationConfig> Locations { get; init; }
+    public long ClientHeaderTimeoutMs { get; init; } = 60_000;
+    public int ClientHeaderBufferSize { get; init; } = 1024;
+    public int LargeClientHeaderBuffersCount { get; init; } = 4;
+    public int LargeClientHeaderBufferSize { get; init; } = 8192;
+}
+
+public enum LocationMatch : byte { Prefix, Exact, PrefixNoRegex }
+
+public sealed class LocationConfig
+{
+    public required string Path { get; init; }
+    public LocationMatch Match { get; init; }
+    /// <summary>Exactly one of ProxyPass and Return is set (a location with neither answers 404).</summary>
+    public ProxyPassConfig? ProxyPass { get; init; }
+    public ReturnConfig? Return { get; init; }
+
+    // Merged from http → server → location, nginx's defaults.
+    public int ProxyHttpVersionMinor { get; init; } = 1;                 // legacy default: 0
+    /// <summary>proxy_set_header, inherited from the outer level only when this level sets none,
+    /// already merged with the built-in defaults (Host $proxy_host; Connection close under legacy).
+    /// An entry whose value evaluates to empty is not sent.</summary>
+    public required IReadOnlyList<HeaderSetting> ProxySetHeaders { get; init; }
+    public long ProxyConnectTimeoutMs { get; init; } = 60_000;
+    public long ProxySendTimeoutMs { get; init; } = 60_000;
+    public long ProxyReadTimeoutMs { get; init; } = 60_000;
+    /// <summary>proxy_next_upstream: error and timeout are the default; non_idempotent allows replaying POST etc.; off disables.</summary>
+    public bool ProxyNextUpstreamError { get; init; } = true;
+    public bool ProxyNextUpstreamTimeout { get; init; } = true;
+    public bool ProxyNextUpstreamNonIdempotent { get; init; }
+    public int ProxyNextUpstreamTries { get; init; }                     // 0 = unlimited
+    public long KeepaliveTimeoutMs { get; init; } = 75_000;              // client side; 0 disables keep-alive
+    public int KeepaliveRequests { get; init; } = 1000;                  // client side
+    public long ClientBodyTimeoutMs { get; init; } = 60_000;
+    public long SendTimeoutMs { get; init; } = 60_000;
+    public long ClientMaxBodySize { get; init; } = 1024 * 1024;          // 0 = unlimited
+    public required string File { get; init; }
+    public int Line { get; init; }
+}
+
+public sealed record HeaderSetting(string Name, byte[] NameBytes, ValueTemplate Value);
+
+public sealed class ProxyPassConfig
+{
+    public required UpstreamConfig Upstream { get; init; }
+    /// <summary>The URI part of proxy_pass ("http://b/api/" → "/api/"), or null when it has none (the
+    /// request URI is passed unchanged). With a URI, the part of the normalized request path that
+    /// matched the location prefix is replaced by it.</summary>
+    public string? Uri { get; init; }
+    /// <summary>$proxy_host: the upstream name, or host:port as written (port omitted when 80).</summary>
+    public required string ProxyHost { get; init; }
+    public required string ProxyPort { get; init; }
+}
+
+public sealed class ReturnConfig
+{
+    public int Status { get; init; }
+    /// <summary>Body text for non-redirect codes, or the URL for 301/302/303/307/308; may be null.</summary>
+    public ValueTemplate? Text { get; init; }
+}

@@ -1,0 +1,3 @@
+namespace RawKeepalive.Http;
+
+public enum ParseResult : byte { Complete, Incomplete, Error }

@@ -1,0 +1,35 @@
+namespace RawKeepalive.Http;
+
+/// <summary>A parsed upstream response head: offsets into the upstream receive buffer.</summary>
+public sealed class ResponseHead
+{
+    public const int MaxHeaders = 100;
+
+    public int VersionMinor;
+    public int Status;
+    /// <summary>The reason phrase (may be empty).</summary>
+    public Slice Reason;
+
+    public readonly HeaderField[] Headers = new HeaderField[MaxHeaders];
+    public int HeaderCount;
+    /// <summary>Bytes from the start of the buffer through the blank line that ends the head.</summary>
+    public int HeadLength;
+
+    /// <summary>-1 when the response has no Content-Length.</summary>
+    public long ContentLength = -1;
+    public bool Chunked;
+    public bool ConnectionClose, ConnectionKeepAlive;
+    public bool ConnectionNamesOthers;
+    public Slice ConnectionValue;
+
+    public void Reset()
+    {
+        VersionMinor = 0;
+        Status = 0;
+        Reason = ConnectionValue = default;
+        HeaderCount = 0;
+        HeadLength = 0;
+        ContentLength = -1;
+        Chunked = ConnectionClose = ConnectionKeepAlive = ConnectionNamesOthers = false;
+    }
+}
