@@ -1,0 +1,64 @@
+using RawKeepalive.Native;
+
+namespace RawKeepalive.Loop;
+
+/// <summary>A gather list being built or sent: a cursor over a fixed iovec array. Partial writes
+/// advance the cursor in place, so the rest goes out with the next write.</summary>
+public unsafe struct IovecList
+{
+    private Iovec* _items;
+    private int _capacity;
+    public int First;
+    public int Count;
+
+    public void Init(Iovec* items, int capacity)
+    {
+        _items = items;
+        _capacity = capacity;
+        First = Count = 0;
+    }
+
+    public readonly bool IsEmpty => First == Count;
+    public readonly bool IsFull => Count == _capacity;
+    public readonly Iovec* Current => _items + First;
+    public readonly int Remaining => Count - First;
+
+    public bool Add(byte* p, int length)
+    {
+        if (length <= 0) return true;
+        if (Count == _capacity) return false;
+        _items[Count].Base = p;
+        _items[Count].Length = (nuint)length;
+        Count++;
+        return true;
+    }
+
+    public readonly long TotalBytes()
+    {
+        long n = 0;
+        for (int i = First; i < Count; i++) n += (long)_items[i].Length;
+        return n;
+    }
+
+    /// <summary>Consumes <paramref name="written"/> bytes from the front.</summary>
+    public void Advance(long written)
+    {
+        while (written > 0 && First < Count)
+        {
+            long len = (long)_items[First].Length;
+            if (written >= len)
+            {
+                written -= len;
+                First++;
+            }
+            else
+            {
+                _items[First].Base += written;
+                _items[First].Length -= (nuint)written;
+                written = 0;
+            }
+        }
+    }
+
+    public void Clear() => First = Count = 0;
+}

@@ -1,0 +1,59 @@
+using System.Text;
+
+namespace RawKeepalive.Observability;
+
+public enum LogLevel { Debug, Info, Notice, Warn, Error, Crit, Alert, Emerg }
+
+/// <summary>nginx-format error log: "2026/11/25 01:33:40 [error] 1234#0: *5 message". Lines are
+/// written with one unbuffered append each (a page-cache write, as nginx does); only error paths
+/// log, so the strings built here are never per successful request.</summary>
+public sealed class ErrorLog : IDisposable
+{
+    private static readonly string[] Names = ["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"];
+    private readonly Stream _out;
+    private readonly bool _ownsStream;
+    private readonly int _pid = Environment.ProcessId;
+
+    public LogLevel Level { get; }
+
+    public ErrorLog(string path, LogLevel level)
+    {
+        Level = level;
+        if (path == "stderr")
+        {
+            _out = Console.OpenStandardError();
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            _out = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1);
+            _ownsStream = true;
+        }
+    }
+
+    public static LogLevel ParseLevel(string name)
+    {
+        int i = Array.IndexOf(Names, name);
+        return i < 0 ? LogLevel.Error : (LogLevel)i;
+    }
+
+    public bool Enabled(LogLevel level) => level >= Level;
+
+    /// <param name="connection">nginx's "*N" connection number, or 0 for none.</param>
+    public void Write(LogLevel level, long connection, string message)
+    {
+        if (level < Level) return;
+        var line = new StringBuilder(128);
+        line.Append(DateTime.Now.ToString("yyyy/MM/dd HH:mm:ss")).Append(" [").Append(Names[(int)level]).Append("] ")
+            .Append(_pid).Append("#0: ");
+        if (connection > 0) line.Append('*').Append(connection).Append(' ');
+        line.Append(message).Append('\n');
+        var bytes = Encoding.UTF8.GetBytes(line.ToString());
+        try { _out.Write(bytes); } catch (IOException) { }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsStream) _out.Dispose();
+    }
+}

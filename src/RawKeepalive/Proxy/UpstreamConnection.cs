@@ -1,0 +1,41 @@
+using RawKeepalive.Native;
+using RawKeepalive.Upstream;
+
+namespace RawKeepalive.Proxy;
+
+public enum UpstreamState : byte { Closed, Connecting, Active, Idle }
+
+/// <summary>A connection to an upstream peer: connecting, carrying one exchange for a client, or
+/// idle in a keepalive pool (no buffer, no timer, watched only for the peer closing it).</summary>
+public sealed class UpstreamConnection(int slot)
+{
+    public readonly int Slot = slot;
+    public int Fd = -1;
+    public UpstreamState State;
+    public bool ReadReady, WriteReady;
+    public UpstreamPeer Peer = null!;
+    public UpstreamGroup Group = null!;
+    /// <summary>The pool it returns to, or null when it is closed after the exchange.</summary>
+    public KeepalivePool? Pool;
+    public ClientConnection? Owner;
+    /// <summary>Exchanges completed on this connection (keepalive_requests).</summary>
+    public int Requests;
+    public long OpenedMs;
+    /// <summary>Taken from the pool for the current exchange (a failure before any response byte is then a stale connection).</summary>
+    public bool Reused;
+
+    public int Buffer = -1;
+    public int Start, End;
+
+    public void Reset()
+    {
+        Fd = -1;
+        State = UpstreamState.Closed;
+        ReadReady = WriteReady = Reused = false;
+        Pool = null;
+        Owner = null;
+        Requests = 0;
+        Start = End = 0;
+        Buffer = -1;
+    }
+}

@@ -1,0 +1,14 @@
+using System.Text;
+using RawKeepalive.Native;
+
+namespace RawKeepalive.Upstream;
+
+/// <summary>One address of an upstream group: what a connection is opened to and pooled for.</summary>
+public sealed class UpstreamPeer(int index, SockAddr address)
+{
+    public int Index { get; } = index;
+    public SockAddr Address { get; } = address;
+    /// <summary>As nginx prints it in log lines: "127.0.0.1:8081".</summary>
+    public string Name { get; } = address.EndPoint.ToString();
+    public byte[] NameBytes { get; } = Encoding.ASCII.GetBytes(address.EndPoint.ToString());
+}
