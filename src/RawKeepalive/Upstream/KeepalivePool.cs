@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace RawKeepalive.Upstream;
 
 /// <summary>The idle upstream connections of one upstream group in one worker (nginx's keepalive
@@ -6,37 +8,128 @@ namespace RawKeepalive.Upstream;
 /// connection slot ids (0..maxId-1) in an intrusive doubly-linked recency list, so put, take,
 /// remove and expiry are all O(1) (take is O(idle entries of other peers) at worst, as nginx's
 /// scan). The recency list is the expiry order: idle expiry needs no timer.</summary>
+/// <remarks>The list is circular through a sentinel node at index maxId: most recent after it,
+/// least recent before it.</remarks>
 public sealed class KeepalivePool
 {
+    private readonly int _capacity;
+    private readonly long _timeoutMs;
+    private readonly int _sentinel;
+    private readonly int[] _next;
+    private readonly int[] _prev;
+    private readonly int[] _peer;
+    private readonly long[] _idleSince;
+    private readonly bool[] _inPool;
+    private int _count;
+
     /// <param name="capacity">keepalive N: the most idle connections kept.</param>
     /// <param name="timeoutMs">keepalive_timeout: an entry idle this long is expired.</param>
     /// <param name="maxId">Connection slot ids are 0..maxId-1.</param>
-    public KeepalivePool(int capacity, long timeoutMs, int maxId) => throw new NotImplementedException();
+    public KeepalivePool(int capacity, long timeoutMs, int maxId)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentOutOfRangeException.ThrowIfNegative(timeoutMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxId);
+        _capacity = capacity;
+        _timeoutMs = timeoutMs;
+        _sentinel = maxId;
+        _next = new int[maxId + 1];
+        _prev = new int[maxId + 1];
+        _next[_sentinel] = _prev[_sentinel] = _sentinel;
+        _peer = new int[maxId];
+        _idleSince = new long[maxId];
+        _inPool = new bool[maxId];
+    }
 
-    public int Capacity => throw new NotImplementedException();
-    public int Count => throw new NotImplementedException();
+    public int Capacity => _capacity;
+    public int Count => _count;
 
     /// <summary>Adds idle connection <paramref name="id"/> (to <paramref name="peer"/>) as most recent.
     /// Returns the id of the least recently used entry it evicted to make room (the caller closes
     /// it), or -1. With Capacity 0 it returns <paramref name="id"/> itself.</summary>
-    public int Put(int id, int peer, long nowMs) => throw new NotImplementedException();
+    public int Put(int id, int peer, long nowMs)
+    {
+        Debug.Assert(!_inPool[id], $"connection {id} put into the keepalive pool twice");
+        if (_capacity == 0)
+            return id;
+        if (_inPool[id])
+            Unlink(id);  // a release build refreshes it rather than corrupt the list
+
+        int evicted = -1;
+        if (_count == _capacity)
+        {
+            evicted = _prev[_sentinel];
+            Unlink(evicted);
+        }
+        _peer[id] = peer;
+        _idleSince[id] = nowMs;
+        LinkFirst(id);
+        return evicted;
+    }
 
     /// <summary>Takes the most recently used idle connection to <paramref name="peer"/>.</summary>
-    public bool TryTake(int peer, out int id) => throw new NotImplementedException();
+    public bool TryTake(int peer, out int id)
+    {
+        for (int n = _next[_sentinel]; n != _sentinel; n = _next[n])
+        {
+            if (_peer[n] == peer)
+            {
+                Unlink(n);
+                id = n;
+                return true;
+            }
+        }
+        id = -1;
+        return false;
+    }
 
     /// <summary>Removes <paramref name="id"/> if it is in the pool (the upstream closed it or sent
     /// something while idle). Returns whether it was there.</summary>
-    public bool Remove(int id) => throw new NotImplementedException();
+    public bool Remove(int id)
+    {
+        if (!_inPool[id])
+            return false;
+        Unlink(id);
+        return true;
+    }
 
-    public bool Contains(int id) => throw new NotImplementedException();
+    public bool Contains(int id) => _inPool[id];
 
     /// <summary>Removes and returns the oldest entry if it has been idle for timeoutMs at
     /// <paramref name="nowMs"/>, else -1. The caller loops until -1.</summary>
-    public int PopExpired(long nowMs) => throw new NotImplementedException();
+    public int PopExpired(long nowMs)
+    {
+        int oldest = _prev[_sentinel];
+        if (oldest == _sentinel || nowMs - _idleSince[oldest] < _timeoutMs)
+            return -1;
+        Unlink(oldest);
+        return oldest;
+    }
 
     /// <summary>When the oldest entry expires (ms, same clock), or long.MaxValue when empty.</summary>
-    public long NextExpiryMs => throw new NotImplementedException();
+    public long NextExpiryMs => _count == 0 ? long.MaxValue : _idleSince[_prev[_sentinel]] + _timeoutMs;
 
     /// <summary>The time <paramref name="id"/> went idle (for the MSG_PEEK check of non-idempotent requests).</summary>
-    public long IdleSinceMs(int id) => throw new NotImplementedException();
+    /// <remarks>Still valid after TryTake handed the id out, until its next Put: that is when the check runs.</remarks>
+    public long IdleSinceMs(int id) => _idleSince[id];
+
+    private void LinkFirst(int id)
+    {
+        int first = _next[_sentinel];
+        _next[id] = first;
+        _prev[id] = _sentinel;
+        _prev[first] = id;
+        _next[_sentinel] = id;
+        _inPool[id] = true;
+        _count++;
+    }
+
+    private void Unlink(int id)
+    {
+        int next = _next[id], prev = _prev[id];
+        _next[prev] = next;
+        _prev[next] = prev;
+        _inPool[id] = false;
+        _count--;
+    }
 }

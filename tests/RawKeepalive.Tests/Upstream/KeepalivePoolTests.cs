@@ -1,0 +1,251 @@
+using NUnit.Framework;
+using RawKeepalive.Upstream;
+
+namespace RawKeepalive.Tests.Upstream;
+
+[TestFixture, CancelAfter(60_000)]
+public class KeepalivePoolTests
+{
+    private const int PeerA = 1, PeerB = 2;
+
+    [Test]
+    public void TryTake_ReturnsTheMostRecentlyUsedFirst()
+    {
+        var pool = new KeepalivePool(8, 60_000, 16);
+        pool.Put(1, PeerA, 0);
+        pool.Put(2, PeerA, 1);
+        pool.Put(3, PeerA, 2);
+
+        var taken = new List<int>();
+        while (pool.TryTake(PeerA, out int id))
+            taken.Add(id);
+
+        Assert.That(taken, Is.EqualTo(new[] { 3, 2, 1 }));
+        Assert.That(pool.Count, Is.Zero);
+    }
+
+    [Test]
+    public void Put_WhenFull_EvictsTheLeastRecentlyUsed()
+    {
+        var pool = new KeepalivePool(2, 60_000, 16);
+        Assert.Multiple(() =>
+        {
+            Assert.That(pool.Put(1, PeerA, 0), Is.EqualTo(-1));
+            Assert.That(pool.Put(2, PeerB, 1), Is.EqualTo(-1));
+            Assert.That(pool.Put(3, PeerA, 2), Is.EqualTo(1));
+            Assert.That(pool.Count, Is.EqualTo(2));
+            Assert.That(pool.Contains(1), Is.False);
+            Assert.That(pool.Contains(2), Is.True);
+            Assert.That(pool.Contains(3), Is.True);
+        });
+    }
+
+    [Test]
+    public void Put_AfterTake_MakesTheConnectionMostRecentAgain()
+    {
+        var pool = new KeepalivePool(2, 60_000, 16);
+        pool.Put(1, PeerA, 0);
+        pool.Put(2, PeerA, 1);
+        Assert.That(pool.TryTake(PeerA, out int id), Is.True);
+        Assert.That(id, Is.EqualTo(2));
+        pool.Put(id, PeerA, 5);
+        Assert.That(pool.Put(3, PeerA, 6), Is.EqualTo(1), "1 is the least recently used");
+    }
+
+    [Test]
+    public void TryTake_ReturnsOnlyConnectionsToTheWantedPeer()
+    {
+        var pool = new KeepalivePool(8, 60_000, 16);
+        pool.Put(1, PeerA, 0);
+        pool.Put(2, PeerB, 1);
+        pool.Put(3, PeerA, 2);
+        pool.Put(4, PeerA, 3);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pool.TryTake(PeerB, out int b), Is.True);
+            Assert.That(b, Is.EqualTo(2));
+            Assert.That(pool.TryTake(PeerB, out int none), Is.False);
+            Assert.That(none, Is.EqualTo(-1));
+            Assert.That(pool.TryTake(PeerA, out int a), Is.True);
+            Assert.That(a, Is.EqualTo(4));
+            Assert.That(pool.TryTake(3, out _), Is.False, "unknown peer");
+            Assert.That(pool.Count, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void Remove_UnlinksOnlyThatConnection()
+    {
+        var pool = new KeepalivePool(8, 60_000, 16);
+        pool.Put(1, PeerA, 0);
+        pool.Put(2, PeerA, 1);
+        pool.Put(3, PeerA, 2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pool.Remove(2), Is.True);
+            Assert.That(pool.Remove(2), Is.False);
+            Assert.That(pool.Remove(9), Is.False, "never put");
+            Assert.That(pool.Contains(2), Is.False);
+            Assert.That(pool.Count, Is.EqualTo(2));
+        });
+        var taken = new List<int>();
+        while (pool.TryTake(PeerA, out int id))
+            taken.Add(id);
+        Assert.That(taken, Is.EqualTo(new[] { 3, 1 }));
+    }
+
+    [Test]
+    public void PopExpired_ReturnsTheOldestOnceIdleForTheTimeout()
+    {
+        var pool = new KeepalivePool(8, 100, 16);
+        Assert.That(pool.NextExpiryMs, Is.EqualTo(long.MaxValue));
+        pool.Put(1, PeerA, 0);
+        pool.Put(2, PeerB, 10);
+        pool.Put(3, PeerA, 20);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pool.NextExpiryMs, Is.EqualTo(100));
+            Assert.That(pool.PopExpired(99), Is.EqualTo(-1));
+            Assert.That(pool.PopExpired(100), Is.EqualTo(1));
+            Assert.That(pool.PopExpired(100), Is.EqualTo(-1));
+            Assert.That(pool.NextExpiryMs, Is.EqualTo(110));
+            Assert.That(pool.PopExpired(500), Is.EqualTo(2));
+            Assert.That(pool.PopExpired(500), Is.EqualTo(3));
+            Assert.That(pool.PopExpired(500), Is.EqualTo(-1));
+            Assert.That(pool.NextExpiryMs, Is.EqualTo(long.MaxValue));
+        });
+    }
+
+    [Test]
+    public void IdleSinceMs_SurvivesTake_ForTheStaleCheck()
+    {
+        var pool = new KeepalivePool(8, 60_000, 16);
+        pool.Put(5, PeerA, 1_234);
+        Assert.That(pool.IdleSinceMs(5), Is.EqualTo(1_234));
+        pool.TryTake(PeerA, out int id);
+        Assert.That(pool.IdleSinceMs(id), Is.EqualTo(1_234));
+    }
+
+    [Test]
+    public void CapacityZero_KeepsNothing()
+    {
+        var pool = new KeepalivePool(0, 60_000, 16);
+        Assert.Multiple(() =>
+        {
+            Assert.That(pool.Capacity, Is.Zero);
+            Assert.That(pool.Put(4, PeerA, 0), Is.EqualTo(4));
+            Assert.That(pool.Count, Is.Zero);
+            Assert.That(pool.Contains(4), Is.False);
+            Assert.That(pool.TryTake(PeerA, out _), Is.False);
+            Assert.That(pool.PopExpired(long.MaxValue / 2), Is.EqualTo(-1));
+            Assert.That(pool.NextExpiryMs, Is.EqualTo(long.MaxValue));
+        });
+    }
+
+    [TestCase(1, 1), TestCase(4, 2), TestCase(16, 3), TestCase(64, 4)]
+    public void RandomOperations_MatchAListModel(int capacity, int seed)
+    {
+        const int maxId = 48, peers = 3, timeoutMs = 500;
+        var random = new Random(seed);
+        var pool = new KeepalivePool(capacity, timeoutMs, maxId);
+        var model = new List<(int Id, int Peer, long Since)>();  // most recent first
+        long now = random.Next(1_000);
+
+        for (int step = 0; step < 20_000; step++)
+        {
+            now += random.Next(4) == 0 ? random.Next(300) : 0;
+            int op = random.Next(10);
+            if (op < 4)
+            {
+                int id = random.Next(maxId);
+                if (pool.Contains(id))
+                    continue;
+                int peer = random.Next(peers);
+                int expected = -1;
+                if (capacity == 0)
+                    expected = id;
+                else
+                {
+                    if (model.Count == capacity)
+                    {
+                        expected = model[^1].Id;
+                        model.RemoveAt(model.Count - 1);
+                    }
+                    model.Insert(0, (id, peer, now));
+                }
+                Assert.That(pool.Put(id, peer, now), Is.EqualTo(expected), $"step {step}: put");
+            }
+            else if (op < 7)
+            {
+                int peer = random.Next(peers);
+                int index = model.FindIndex(e => e.Peer == peer);
+                bool took = pool.TryTake(peer, out int id);
+                Assert.That(took, Is.EqualTo(index >= 0), $"step {step}: take");
+                if (index >= 0)
+                {
+                    Assert.That(id, Is.EqualTo(model[index].Id), $"step {step}: take");
+                    model.RemoveAt(index);
+                }
+            }
+            else if (op < 8)
+            {
+                int id = random.Next(maxId);
+                int index = model.FindIndex(e => e.Id == id);
+                Assert.That(pool.Remove(id), Is.EqualTo(index >= 0), $"step {step}: remove");
+                if (index >= 0)
+                    model.RemoveAt(index);
+            }
+            else
+            {
+                for (int id; (id = pool.PopExpired(now)) >= 0;)
+                {
+                    Assert.That(model[^1].Id, Is.EqualTo(id), $"step {step}: expired");
+                    Assert.That(now - model[^1].Since, Is.GreaterThanOrEqualTo(timeoutMs), $"step {step}: expired early");
+                    model.RemoveAt(model.Count - 1);
+                }
+                Assert.That(model.Count == 0 || now - model[^1].Since < timeoutMs, $"step {step}: not expired");
+            }
+
+            Assert.That(pool.Count, Is.EqualTo(model.Count), $"step {step}");
+            Assert.That(pool.NextExpiryMs, Is.EqualTo(model.Count == 0 ? long.MaxValue : model[^1].Since + timeoutMs), $"step {step}");
+            if (step % 100 == 0)
+                Assert.That(model.Select(e => pool.IdleSinceMs(e.Id)), Is.EqualTo(model.Select(e => e.Since)), $"step {step}");
+        }
+        for (int id = 0; id < maxId; id++)
+            Assert.That(pool.Contains(id), Is.EqualTo(model.Exists(e => e.Id == id)), $"id {id}");
+    }
+
+    [Test]
+    public void SteadyState_AllocatesNothing()
+    {
+        var pool = new KeepalivePool(32, 1_000, 256);
+        long now = 0;
+        Churn(pool, ref now, 10_000);  // warm-up
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Churn(pool, ref now, 100_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.That(allocated, Is.Zero);
+    }
+
+    private static void Churn(KeepalivePool pool, ref long now, int iterations)
+    {
+        for (int i = 0; i < iterations; i++)
+        {
+            int id = i & 255;
+            if (!pool.Contains(id))
+                pool.Put(id, i & 3, now);
+            if ((i & 1) == 0)
+                pool.TryTake((i >> 1) & 3, out _);
+            if ((i & 7) == 0)
+                pool.Remove((id + 128) & 255);
+            now += 3;
+            while (pool.PopExpired(now) >= 0) { }
+            _ = pool.NextExpiryMs;
+        }
+    }
+}
