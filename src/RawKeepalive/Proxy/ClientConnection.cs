@@ -30,6 +30,8 @@ public sealed unsafe partial class ClientConnection
     private int _requests;
     private bool _headTimerArmed;
 
+    private const long DefaultKeepaliveTimeoutMs = 75_000;
+
     private readonly RequestHead _req = new();
     private readonly ResponseHead _resp = new();
 
@@ -49,7 +51,7 @@ public sealed unsafe partial class ClientConnection
         _start = _end = 0;
         _requests = 0;
         _headTimerArmed = true;
-        _w.Timers.Set(Slot, _w.NowMs + _w.Config.DefaultServer.ClientHeaderTimeoutMs);
+        _w.Timers.Set(Slot, _w.NowMs + listener.DefaultServer.Config.ClientHeaderTimeoutMs);
     }
 
     private byte* BufferPointer => _w.Slab.Pointer(_buffer);
@@ -185,7 +187,7 @@ public sealed unsafe partial class ClientConnection
         }
         ReleaseBuffer();
         _headTimerArmed = false;
-        _w.Timers.Set(Slot, _w.NowMs + _location!.Config.KeepaliveTimeoutMs);
+        _w.Timers.Set(Slot, _w.NowMs + (_location?.Config.KeepaliveTimeoutMs ?? DefaultKeepaliveTimeoutMs));
     }
 
     public void Close()
@@ -198,4 +200,13 @@ public sealed unsafe partial class ClientConnection
         _w.CloseClient(this);
         Fd = -1;
     }
+}
+
+public sealed unsafe partial class ClientConnection
+{
+    // What the variable writer reads.
+    internal RequestHead Request => _req;
+    internal ReadOnlySpan<byte> RequestHeadBytes => new(HeadBase, _req.HeadLength);
+    internal ServerRuntime Server => _server;
+    internal LocationRuntime? Location => _location;
 }

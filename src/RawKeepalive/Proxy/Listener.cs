@@ -10,6 +10,7 @@ public sealed class Listener(int fd, SockAddr address, ServerRuntime[] servers, 
     public ServerRuntime[] Servers { get; } = servers;
     public ServerRuntime DefaultServer { get; } = defaultServer;
     public byte[] PortBytes { get; } = System.Text.Encoding.ASCII.GetBytes(address.EndPoint.Port.ToString());
+    public byte[] AddressBytes { get; } = System.Text.Encoding.ASCII.GetBytes(address.EndPoint.Address.ToString());
 
     /// <summary>nginx's server selection for the prefix forms: the server whose name equals the
     /// host, else the default server of this address.</summary>

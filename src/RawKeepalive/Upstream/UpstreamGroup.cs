@@ -1,3 +1,4 @@
+using RawKeepalive.Native;
 using RawKeepalive.Config;
 
 

@@ -1,0 +1,568 @@
+using RawKeepalive.Http;
+using RawKeepalive.Loop;
+using RawKeepalive.Native;
+using RawKeepalive.Observability;
+using RawKeepalive.Upstream;
+
+namespace RawKeepalive.Proxy;
+
+/// <summary>How the request body travels upstream.</summary>
+public enum RequestBodyMode : byte
+{
+    None,
+    Length,
+    /// <summary>Chunked from the client, forwarded unchanged to an HTTP/1.1 upstream.</summary>
+    ChunkedPassthrough,
+    /// <summary>Chunked from the client to an HTTP/1.0 upstream: read whole, sent with Content-Length (as nginx).</summary>
+    Buffered,
+}
+
+/// <summary>This file: starting an exchange, choosing and connecting the upstream, sending the
+/// request (head as one gather write over the receive buffer, body streamed), and retries.</summary>
+public sealed unsafe partial class ClientConnection
+{
+    private ServerRuntime _server = null!;
+    private LocationRuntime? _location;
+    private UpstreamConnection? _up;
+    private int _scratch = -1;
+
+    // Request side of the exchange. Offsets are into the client buffer.
+    private int _headStart;
+    private int _bodyPos;            // next request body byte to forward (or to skip)
+    private int _bodyScan;           // end of the bytes known to belong to the body
+    private long _bodyUnscanned;     // Length mode: body bytes not yet seen
+    private RequestBodyMode _bodyMode;
+    private ChunkedDecoder _reqChunks;
+    private bool _bodyComplete;      // every body byte has been received (not necessarily sent)
+    private bool _headSent, _requestSent;
+    private int _headBodyBytes;      // body bytes that went out with the head's gather write
+    private bool _replayable;        // the head is still in the buffer: a stale connection can be retried
+    private bool _staleRetried;
+    private int _triesLeft;
+    private int _peer;
+    private byte[]? _bufferedBody;
+    private int _bufferedBodySent;
+    private IovecList _reqIov;
+
+    private const int IovecCapacity = 128;
+    private const int RequestIovOffset = 0;
+    private const int ResponseIovOffset = 2048;
+    private const int RequestGenOffset = 4096;
+    private const int ResponseGenOffset = 12288;
+
+    private byte* Scratch => _w.Slab.Pointer(_scratch);
+    private byte* HeadBase => BufferPointer + _headStart;
+
+    private void StartExchange()
+    {
+        State = ClientState.Exchanging;
+        _w.Timers.Cancel(Slot);
+        _headStart = _start;
+        _bodyPos = _start + _req.HeadLength;
+        _bodyScan = _bodyPos;
+        _up = null;
+        _headSent = _requestSent = _bodyComplete = _staleRetried = false;
+        _headBodyBytes = 0;
+        _replayable = true;
+        _bufferedBody = null;
+        _bufferedBodySent = 0;
+        ResetResponseState();
+        _scratch = _w.Slab.Rent();
+        if (_scratch < 0)
+        {
+            _w.Log.Write(LogLevel.Alert, Number, "no free I/O buffers, closing client connection");
+            Close();
+            return;
+        }
+
+        _server = Listener.Select(HostForServerName());
+        var path = _req.Path.Of(new ReadOnlySpan<byte>(HeadBase, _req.HeadLength));
+        _location = _server.Match(path.IsEmpty ? "/"u8 : path);
+
+        if (!StartRequestBody()) return;
+        if (_location is null)
+        {
+            RespondLocal(404, close: false);
+            return;
+        }
+        var limit = _location.Config.ClientMaxBodySize;
+        if (limit > 0 && _req.ContentLength > limit)
+        {
+            _w.Log.Write(LogLevel.Error, Number, $"client intended to send too large body: {_req.ContentLength} bytes{Context()}");
+            RespondLocal(413, close: true);
+            return;
+        }
+        if (_location.Config.Return is { } ret)
+        {
+            RespondReturn(ret);
+            return;
+        }
+        if (_location.Group is null)
+        {
+            RespondLocal(404, close: false);
+            return;
+        }
+        if (_bodyMode == RequestBodyMode.ChunkedPassthrough && _location.UpstreamHttp10) _bodyMode = RequestBodyMode.Buffered;
+        SendContinueIfExpected();
+        _triesLeft = _location.Group.Peers.Length;
+        if (_location.Config.ProxyNextUpstreamTries > 0) _triesLeft = Math.Min(_triesLeft, _location.Config.ProxyNextUpstreamTries);
+        _peer = _location.Group.NextPeer();
+        if (_bodyMode != RequestBodyMode.Buffered) ConnectUpstream(fresh: false);
+    }
+
+    /// <summary>$host rules for choosing the server block: the Host without its port, compared case-insensitively by the server.</summary>
+    private ReadOnlySpan<byte> HostForServerName()
+    {
+        if (!_req.HasHost) return default;
+        var host = _req.Host.Of(new ReadOnlySpan<byte>(HeadBase, _req.HeadLength));
+        if (host.Length > 0 && host[0] != (byte)'[')
+        {
+            int colon = host.LastIndexOf((byte)':');
+            if (colon >= 0) host = host[..colon];
+        }
+        return host;
+    }
+
+    /// <summary>Sets up body framing and scans what is already buffered. False when the request was answered.</summary>
+    private bool StartRequestBody()
+    {
+        _reqChunks = default;
+        _reqChunks.Reset();
+        if (_req.Chunked)
+        {
+            _bodyMode = RequestBodyMode.ChunkedPassthrough;
+            _bodyUnscanned = 0;
+        }
+        else if (_req.ContentLength > 0)
+        {
+            _bodyMode = RequestBodyMode.Length;
+            _bodyUnscanned = _req.ContentLength;
+        }
+        else
+        {
+            _bodyMode = RequestBodyMode.None;
+            _bodyComplete = true;
+            return true;
+        }
+        return ScanRequestBody();
+    }
+
+    /// <summary>Marks newly received bytes as body up to the body's end. False when the body is malformed (answered 400).</summary>
+    private bool ScanRequestBody()
+    {
+        if (_bodyComplete) return true;
+        if (_bodyMode == RequestBodyMode.Length)
+        {
+            int take = (int)Math.Min(_end - _bodyScan, _bodyUnscanned);
+            _bodyScan += take;
+            _bodyUnscanned -= take;
+            _bodyComplete = _bodyUnscanned == 0;
+            return true;
+        }
+        var status = _reqChunks.Skip(new ReadOnlySpan<byte>(BufferPointer + _bodyScan, _end - _bodyScan), out int consumed);
+        _bodyScan += consumed;
+        if (status == ChunkStatus.Done) _bodyComplete = true;
+        if (status != ChunkStatus.Error) return true;
+        _w.Log.Write(LogLevel.Info, Number, $"client sent invalid chunked body{Context()}");
+        if (_headSent || _up is not null) AbortExchange();
+        else RespondLocal(400, close: true);
+        return false;
+    }
+
+    private static readonly byte[] Continue100 = PinnedBytes.Ascii("HTTP/1.1 100 Continue\r\n\r\n");
+    private int _continueSent = -1;   // -1: none owed; else bytes of "100 Continue" already sent
+
+    /// <summary>nginx answers "Expect: 100-continue" from an HTTP/1.1 client before reading the body.</summary>
+    private void SendContinueIfExpected()
+    {
+        _continueSent = -1;
+        if (!_req.ExpectContinue || _req.VersionMinor != 1 || _bodyComplete || _bodyScan > _bodyPos) return;
+        _continueSent = 0;
+        FlushContinue();
+    }
+
+    private bool FlushContinue()
+    {
+        if (_continueSent < 0 || _continueSent == Continue100.Length) return true;
+        var r = SocketInterop.Send(Fd, PinnedBytes.Address(Continue100) + _continueSent, Continue100.Length - _continueSent);
+        if (r.Value > 0) _continueSent += (int)r.Value;
+        else if (r.IsAgain) WriteReady = false;
+        return _continueSent == Continue100.Length;
+    }
+
+    /// <summary>Takes an idle pooled connection to the current peer, or opens a new one; on an
+    /// immediate connect failure moves on to the next peer.</summary>
+    private void ConnectUpstream(bool fresh)
+    {
+        var location = _location!;
+        var group = location.Group!;
+        while (true)
+        {
+            var peer = group.Peers[_peer];
+            if (!fresh && location.Pool is { } pool && TakeIdle(pool, peer, out var idle))
+            {
+                Attach(idle);
+                idle.Reused = true;
+                break;
+            }
+            var opened = _w.OpenUpstream(peer, group, out int errno);
+            if (opened is not null)
+            {
+                Attach(opened);
+                opened.Pool = location.Pool;
+                break;
+            }
+            LogUpstreamError(errno, "connect() failed", "connecting to", peer);
+            if (!NextPeer())
+            {
+                RespondLocal(502, close: !_bodyComplete);
+                return;
+            }
+        }
+        BuildRequestHead();
+        if (_up!.State == UpstreamState.Connecting)
+            _w.Timers.Set(_up.Slot, _w.NowMs + location.Config.ProxyConnectTimeoutMs);
+    }
+
+    /// <summary>LIFO from the pool; a non-idempotent request only goes out on a connection idle for
+    /// over a second after a non-blocking peek shows the upstream has not closed it meanwhile.</summary>
+    private bool TakeIdle(KeepalivePool pool, UpstreamPeer peer, out UpstreamConnection up)
+    {
+        bool idempotent = HttpMethods.IsIdempotent(_req.Method);
+        while (pool.TryTake(peer.Index, out int id))
+        {
+            up = _w.Upstream(id);
+            if (idempotent || _w.NowMs - pool.IdleSinceMs(id) <= 1000 || SocketInterop.Peek(up.Fd).IsAgain)
+            {
+                up.Pool = pool;
+                return true;
+            }
+            _w.CloseUpstream(up);
+        }
+        up = null!;
+        return false;
+    }
+
+    private void Attach(UpstreamConnection up)
+    {
+        _up = up;
+        up.Owner = this;
+        up.Reused = false;
+        if (up.State == UpstreamState.Idle)
+        {
+            up.State = UpstreamState.Active;
+            up.WriteReady = true;
+        }
+        up.Buffer = _w.Slab.Rent();
+        up.Start = up.End = 0;
+    }
+
+    private bool NextPeer()
+    {
+        if (--_triesLeft <= 0) return false;
+        _peer = _peer + 1 == _location!.Group!.Peers.Length ? 0 : _peer + 1;
+        return true;
+    }
+
+    /// <summary>Request line, kept client headers (runs of adjacent lines merged into one iovec),
+    /// generated headers, blank line, and whatever body bytes are already buffered.</summary>
+    private void BuildRequestHead()
+    {
+        var loc = _location!;
+        _reqIov.Init((Iovec*)(Scratch + RequestIovOffset), IovecCapacity);
+        var head = new ReadOnlySpan<byte>(HeadBase, _req.HeadLength);
+        byte* b = HeadBase;
+
+        _reqIov.Add(b + _req.MethodToken.Start, _req.MethodToken.Length + 1);   // "GET "
+        var path = _req.Path;
+        if (loc.ProxyUri is { } uri)
+        {
+            int matched = Math.Min(loc.PathBytes.Length, path.Length);
+            _reqIov.Add(PinnedBytes.Address(uri), uri.Length);
+            _reqIov.Add(b + path.Start + matched, path.Length - matched);
+        }
+        else if (path.IsEmpty) _reqIov.Add(PinnedBytes.Address(HeaderBytes.Slash), 1);
+        else _reqIov.Add(b + path.Start, path.Length);
+        if (_req.HasQuery) _reqIov.Add(b + _req.Query.Start - 1, _req.Query.Length + 1);
+        var version = loc.UpstreamHttp10 ? HeaderBytes.RequestVersion10 : HeaderBytes.RequestVersion11;
+        _reqIov.Add(PinnedBytes.Address(version), version.Length);
+
+        byte* runStart = null;
+        int runLength = 0;
+        for (int i = 0; i < _req.HeaderCount; i++)
+        {
+            ref var h = ref _req.Headers[i];
+            if (DropRequestHeader(ref h, head)) continue;
+            int lineEnd = head[h.Value.End..].IndexOf((byte)'\n') + h.Value.End + 1;
+            byte* line = b + h.Name.Start;
+            if (runStart + runLength == line) runLength += lineEnd - h.Name.Start;
+            else
+            {
+                _reqIov.Add(runStart, runLength);
+                runStart = line;
+                runLength = lineEnd - h.Name.Start;
+            }
+        }
+        _reqIov.Add(runStart, runLength);
+
+        var gen = new Span<byte>(Scratch + RequestGenOffset, ResponseGenOffset - RequestGenOffset);
+        int n = 0;
+        foreach (var set in loc.Config.ProxySetHeaders)
+        {
+            int mark = n;
+            n += HeaderBytes.Copy(set.NameBytes, gen[n..]);
+            n += HeaderBytes.Copy(": "u8, gen[n..]);
+            int valueLength = VariableWriter.Write(set.Value, this, gen[n..]);
+            if (valueLength <= 0) n = mark;   // an empty value means the header is not sent
+            else n += valueLength + HeaderBytes.Copy("\r\n"u8, gen[n..]);
+        }
+        n += WriteFramingHeader(gen[n..]);
+        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+        _reqIov.Add(Scratch + RequestGenOffset, n);
+
+        _headBodyBytes = 0;
+        if (_bodyMode is RequestBodyMode.Length or RequestBodyMode.ChunkedPassthrough)
+        {
+            _headBodyBytes = _bodyScan - _bodyPos;
+            _reqIov.Add(BufferPointer + _bodyPos, _headBodyBytes);
+        }
+        _headSent = _requestSent = false;
+    }
+
+    private int WriteFramingHeader(Span<byte> dest) => _bodyMode switch
+    {
+        RequestBodyMode.Length => HeaderBytes.ContentLength(_req.ContentLength, dest),
+        RequestBodyMode.Buffered => HeaderBytes.ContentLength(_bufferedBody!.Length, dest),
+        RequestBodyMode.ChunkedPassthrough => HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, dest),
+        _ => 0,
+    };
+
+    /// <summary>Hop-by-hop headers, framing we regenerate, Host and every header a proxy_set_header replaces.</summary>
+    private bool DropRequestHeader(ref HeaderField h, ReadOnlySpan<byte> head)
+    {
+        switch (h.Kind)
+        {
+            case HeaderKind.Host:
+            case HeaderKind.Connection:
+            case HeaderKind.KeepAlive:
+            case HeaderKind.ProxyConnection:
+            case HeaderKind.TransferEncoding:
+            case HeaderKind.ContentLength:
+            case HeaderKind.Te:
+            case HeaderKind.Trailer:
+            case HeaderKind.Upgrade:
+            case HeaderKind.Expect:
+                return true;
+        }
+        var name = h.Name.Of(head);
+        if (_location!.SetsHeader(name)) return true;
+        return _req.ConnectionNamesOthers && ConnectionTokens.ConnectionNames(_req.ConnectionValue.Of(head), name);
+    }
+
+    /// <summary>Sends the head, then streams the body; true when something moved.</summary>
+    private bool PumpRequest()
+    {
+        var up = _up!;
+        if (!_headSent)
+        {
+            if (!up.WriteReady) return false;
+            var r = SocketInterop.SendVector(up.Fd, _reqIov.Current, _reqIov.Remaining);
+            if (r.IsAgain)
+            {
+                up.WriteReady = false;
+                return false;
+            }
+            if (r.IsError)
+            {
+                UpstreamFailed(r.Errno, "writev() failed", "sending request to");
+                return true;
+            }
+            _reqIov.Advance(r.Value);
+            if (!_reqIov.IsEmpty) return true;
+            _headSent = true;
+            _bodyPos += _headBodyBytes;
+            if (_bodyMode == RequestBodyMode.None) _requestSent = true;
+            return true;
+        }
+        if (_bodyMode == RequestBodyMode.Buffered) return SendBufferedBody(up);
+        if (_bodyPos < _bodyScan)
+        {
+            if (!up.WriteReady) return false;
+            var r = SocketInterop.Send(up.Fd, BufferPointer + _bodyPos, _bodyScan - _bodyPos);
+            if (r.IsAgain)
+            {
+                up.WriteReady = false;
+                return false;
+            }
+            if (r.IsError)
+            {
+                UpstreamFailed(r.Errno, "send() failed", "sending request to");
+                return true;
+            }
+            _bodyPos += (int)r.Value;
+            return true;
+        }
+        if (_bodyComplete)
+        {
+            _requestSent = true;
+            return true;
+        }
+        return ReadRequestBody();
+    }
+
+    private bool SendBufferedBody(UpstreamConnection up)
+    {
+        if (_bufferedBodySent == _bufferedBody!.Length)
+        {
+            _requestSent = true;
+            return true;
+        }
+        if (!up.WriteReady) return false;
+        PosixResult r;
+        fixed (byte* p = _bufferedBody) r = SocketInterop.Send(up.Fd, p + _bufferedBodySent, _bufferedBody.Length - _bufferedBodySent);
+        if (r.IsAgain)
+        {
+            up.WriteReady = false;
+            return false;
+        }
+        if (r.IsError)
+        {
+            UpstreamFailed(r.Errno, "send() failed", "sending request to");
+            return true;
+        }
+        _bufferedBodySent += (int)r.Value;
+        return true;
+    }
+
+    /// <summary>More request body from the client into the buffer. Once everything buffered was
+    /// forwarded the buffer starts over, which also means the head can no longer be replayed.</summary>
+    private bool ReadRequestBody()
+    {
+        if (!ReadReady) return false;
+        if (_bodyPos == _end && _headSent)
+        {
+            _start = _end = _bodyPos = _bodyScan = _headStart = 0;
+            _replayable = false;
+        }
+        if (_end == BufferSize) return false;
+        var r = SocketInterop.Receive(Fd, BufferPointer + _end, BufferSize - _end);
+        if (r.Value > 0)
+        {
+            _end += (int)r.Value;
+            return ScanRequestBody() || true;
+        }
+        if (r.IsAgain)
+        {
+            ReadReady = false;
+            return false;
+        }
+        _w.Log.Write(LogLevel.Info, Number, $"client prematurely closed connection while sending request body{Context()}");
+        AbortExchange();
+        return true;
+    }
+
+    /// <summary>A chunked body for an HTTP/1.0 upstream is read whole and de-chunked first, bounded by client_max_body_size.</summary>
+    private bool BufferChunkedBody()
+    {
+        var limit = _location!.Config.ClientMaxBodySize;
+        var collected = _bufferedBody ?? [];
+        while (true)
+        {
+            while (_bodyPos < _end && !_reqChunks.IsDone)
+            {
+                var status = _reqChunks.Decode(new ReadOnlySpan<byte>(BufferPointer + _bodyPos, _end - _bodyPos), out int consumed, out int ds, out int dl);
+                if (status == ChunkStatus.Error)
+                {
+                    RespondLocal(400, close: true);
+                    return true;
+                }
+                if (status == ChunkStatus.Data)
+                {
+                    if (limit > 0 && collected.Length + dl > limit)
+                    {
+                        _w.Log.Write(LogLevel.Error, Number, $"client intended to send too large chunked body{Context()}");
+                        RespondLocal(413, close: true);
+                        return true;
+                    }
+                    int old = collected.Length;
+                    Array.Resize(ref collected, old + dl);
+                    new ReadOnlySpan<byte>(BufferPointer + _bodyPos + ds, dl).CopyTo(collected.AsSpan(old));
+                }
+                _bodyPos += consumed;
+            }
+            _bufferedBody = collected;
+            if (_reqChunks.IsDone)
+            {
+                _bodyScan = _bodyPos;
+                _bodyComplete = true;
+                ConnectUpstream(fresh: false);
+                return true;
+            }
+            if (!ReadReady) return false;
+            if (_bodyPos == _end) _start = _end = _bodyPos = _bodyScan = _headStart = 0;
+            else if (_end == BufferSize) return false;
+            var r = SocketInterop.Receive(Fd, BufferPointer + _end, BufferSize - _end);
+            if (r.Value > 0) _end += (int)r.Value;
+            else if (r.IsAgain)
+            {
+                ReadReady = false;
+                return false;
+            }
+            else
+            {
+                Close();
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The upstream connection failed. A reused connection that died before the first
+    /// response byte was stale: an idempotent request is replayed once on a fresh connection to the
+    /// same peer, without counting against the peer. A connect failure moves on to the next peer.</summary>
+    private void UpstreamFailed(int errno, string what, string phase, bool timedOut = false)
+    {
+        var up = _up!;
+        var peer = up.Peer;
+        bool beforeResponse = !_respHeadParsed && up.End == 0;
+        bool stale = up.Reused && beforeResponse && !timedOut;
+        bool replay = HttpMethods.IsIdempotent(_req.Method) || _location!.Config.ProxyNextUpstreamNonIdempotent;
+        ReleaseUpstream(reusable: false);
+
+        if (stale && !_staleRetried && _replayable && replay && _bufferedBodySent == 0)
+        {
+            _staleRetried = true;
+            _w.Log.Write(LogLevel.Info, Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) on a reused keepalive connection to {peer.Name}, retrying on a new connection");
+            ConnectUpstream(fresh: true);
+            return;
+        }
+        if (timedOut) _w.Log.Write(LogLevel.Error, Number, $"upstream timed out (110: Connection timed out) while {phase} upstream{Context(peer)}");
+        else LogUpstreamError(errno, what, phase, peer);
+
+        bool nothingSent = phase == "connecting to";
+        var cfg = _location!.Config;
+        bool allowed = timedOut ? cfg.ProxyNextUpstreamTimeout : cfg.ProxyNextUpstreamError;
+        if (beforeResponse && allowed && (nothingSent || (replay && _replayable)) && NextPeer())
+        {
+            ConnectUpstream(fresh: false);
+            return;
+        }
+        if (_respStarted) AbortExchange();
+        else RespondLocal(timedOut ? 504 : 502, close: !_bodyComplete || _bodyPos < _bodyScan);
+    }
+
+    private void LogUpstreamError(int errno, string what, string phase, UpstreamPeer peer) =>
+        _w.Log.Write(LogLevel.Error, Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) while {phase} upstream{Context(peer)}");
+
+    /// <summary>nginx's log context: ", client: …, server: …, request: "…", upstream: "…", host: "…"".</summary>
+    private string Context(UpstreamPeer? peer = null)
+    {
+        var head = new ReadOnlySpan<byte>(HeadBase, Math.Max(0, _req.HeadLength));
+        Span<byte> addr = stackalloc byte[64];
+        int n = SockAddr.FormatAddress(PeerAddress, addr);
+        string requestLine = _req.HeadLength > 0 ? System.Text.Encoding.ASCII.GetString(head[.._req.Target.End]) + (_req.VersionMinor == 1 ? " HTTP/1.1" : " HTTP/1.0") : "";
+        string s = $", client: {System.Text.Encoding.ASCII.GetString(addr[..n])}, server: {System.Text.Encoding.ASCII.GetString(_server?.FirstName ?? [])}, request: \"{requestLine}\"";
+        if (peer is not null) s += $", upstream: \"http://{peer.Name}{System.Text.Encoding.ASCII.GetString(head[_req.Path.Start.._req.Target.End])}\"";
+        if (_req.HasHost) s += $", host: \"{System.Text.Encoding.ASCII.GetString(_req.Host.Of(head))}\"";
+        return s;
+    }
+}

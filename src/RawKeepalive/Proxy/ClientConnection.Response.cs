@@ -1,0 +1,572 @@
+using RawKeepalive.Config;
+using RawKeepalive.Http;
+using RawKeepalive.Loop;
+using RawKeepalive.Native;
+using RawKeepalive.Observability;
+
+namespace RawKeepalive.Proxy;
+
+/// <summary>How the response body reaches the client.</summary>
+public enum ResponseBodyMode : byte
+{
+    None,
+    Length,
+    /// <summary>Chunked from the upstream, forwarded unchanged to an HTTP/1.1 client.</summary>
+    ChunkedPassthrough,
+    /// <summary>Chunked from the upstream to an HTTP/1.0 client: data only, then close.</summary>
+    Dechunk,
+    /// <summary>No framing: the body ends when the upstream closes, and so does the client connection.</summary>
+    UntilClose,
+}
+
+/// <summary>This file: reading the upstream response, rewriting its head for the client, streaming
+/// the body, local responses (return, errors), finishing and aborting the exchange.</summary>
+public sealed unsafe partial class ClientConnection
+{
+    private bool _respHeadParsed;
+    private bool _respStarted;        // some response byte went to the client
+    private bool _respBodyDone;       // the framing says the body ended
+    private ResponseBodyMode _respMode;
+    private long _respUnscanned;      // Length mode: body bytes not yet received
+    private ChunkedDecoder _respChunks;
+    private int _respScan;            // end of the bytes in the upstream buffer that may be sent
+    private bool _keepClient;
+    private bool _upstreamReusable;
+    private IovecList _respIov;
+
+    private void ResetResponseState()
+    {
+        _respHeadParsed = _respStarted = _respBodyDone = _keepClient = _upstreamReusable = false;
+        _respMode = ResponseBodyMode.None;
+        _respScan = 0;
+        _respIov.Clear();
+    }
+
+    /// <summary>One turn of the exchange: request out, response in and out, until nothing can move.</summary>
+    private bool PumpExchange()
+    {
+        bool movedAny = false;
+        while (State == ClientState.Exchanging)
+        {
+            bool moved = false;
+            if (_up is null && !_respHeadParsed)
+            {
+                if (_bodyMode == RequestBodyMode.Buffered && !_bodyComplete) moved = BufferChunkedBody();
+                if (!moved) break;
+                movedAny = true;
+                continue;
+            }
+            if (!FlushContinue()) break;
+            if (_up is { State: UpstreamState.Active } && !_requestSent && !_respBodyDone) moved |= PumpRequest();
+            if (State != ClientState.Exchanging) return true;
+            if (_respHeadParsed) moved |= PumpResponseOut();
+            else if (_up is { State: UpstreamState.Active } && _headSent) moved |= ReadResponseHead();
+            if (!moved) break;
+            movedAny = true;
+        }
+        if (State == ClientState.Exchanging) ArmExchangeTimers(movedAny);
+        return State != ClientState.Exchanging;
+    }
+
+    private bool ReadResponseHead()
+    {
+        var up = _up!;
+        if (!up.ReadReady) return false;
+        int size = BufferSize;
+        if (up.End == size)
+        {
+            _w.Log.Write(LogLevel.Error, Number, $"upstream sent too big header while reading response header from upstream{Context(up.Peer)}");
+            FailBeforeResponse(502);
+            return true;
+        }
+        byte* ub = _w.Slab.Pointer(up.Buffer);
+        var r = SocketInterop.Receive(up.Fd, ub + up.End, size - up.End);
+        if (r.IsAgain)
+        {
+            up.ReadReady = false;
+            return false;
+        }
+        if (r.Value <= 0)
+        {
+            if (r.Value == 0 && !(up.Reused && up.End == 0))
+            {
+                _w.Log.Write(LogLevel.Error, Number, $"upstream prematurely closed connection while reading response header from upstream{Context(up.Peer)}");
+                FailBeforeResponse(502);
+            }
+            else UpstreamFailed(r.Value == 0 ? PosixErrors.ECONNRESET : r.Errno, r.Value == 0 ? "upstream closed the reused connection" : "recv() failed", "reading response header from");
+            return true;
+        }
+        up.End += (int)r.Value;
+        while (true)
+        {
+            var p = ResponseParser.Parse(new ReadOnlySpan<byte>(ub, up.End), _resp);
+            if (p == ParseResult.Incomplete) return true;
+            if (p == ParseResult.Error)
+            {
+                _w.Log.Write(LogLevel.Error, Number, $"upstream sent invalid header while reading response header from upstream{Context(up.Peer)}");
+                FailBeforeResponse(502);
+                return true;
+            }
+            if (_resp.Status == 101)
+            {
+                _w.Log.Write(LogLevel.Error, Number, $"upstream sent 101 Switching Protocols, which is not supported yet, while reading response header from upstream{Context(up.Peer)}");
+                FailBeforeResponse(502);
+                return true;
+            }
+            if (_resp.Status >= 200) break;
+            // An interim 1xx: drop it and parse what follows.
+            int rest = up.End - _resp.HeadLength;
+            Buffer.MemoryCopy(ub + _resp.HeadLength, ub, size, rest);
+            up.End = rest;
+            if (rest == 0) return true;
+        }
+        BeginResponse();
+        return true;
+    }
+
+    /// <summary>Decides framing and connection reuse, and builds the client's response head.</summary>
+    private void BeginResponse()
+    {
+        var up = _up!;
+        _respHeadParsed = true;
+        bool headRequest = _req.Method == HttpMethod.Head;
+        bool bodiless = headRequest || _resp.Status == 204 || _resp.Status == 304;
+        _respChunks = default;
+        _respChunks.Reset();
+        if (bodiless) _respMode = ResponseBodyMode.None;
+        else if (_resp.Chunked) _respMode = _req.VersionMinor == 1 ? ResponseBodyMode.ChunkedPassthrough : ResponseBodyMode.Dechunk;
+        else if (_resp.ContentLength >= 0) _respMode = ResponseBodyMode.Length;
+        else _respMode = ResponseBodyMode.UntilClose;
+        _respUnscanned = _resp.ContentLength;
+        _respBodyDone = _respMode == ResponseBodyMode.None || (_respMode == ResponseBodyMode.Length && _resp.ContentLength == 0);
+
+        bool upstreamKeepAlive = _resp.VersionMinor == 1 ? !_resp.ConnectionClose : _resp.ConnectionKeepAlive && !_resp.ConnectionClose;
+        _upstreamReusable = up.Pool is not null && upstreamKeepAlive && _respMode != ResponseBodyMode.UntilClose;
+        _keepClient = ClientMayKeepAlive() && _respMode is not (ResponseBodyMode.UntilClose or ResponseBodyMode.Dechunk);
+
+        up.Start = _respScan = _resp.HeadLength;
+        ScanResponseBody();
+
+        _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
+        byte* ub = _w.Slab.Pointer(up.Buffer);
+        var head = new ReadOnlySpan<byte>(ub, _resp.HeadLength);
+        int statusLineEnd = head.IndexOf((byte)'\n') + 1;
+        _respIov.Add(PinnedBytes.Address(HeaderBytes.ResponseVersion), HeaderBytes.ResponseVersion.Length);
+        _respIov.Add(ub + 9, statusLineEnd - 9);   // "200 OK\r\n" after "HTTP/1.x "
+
+        var gen = new Span<byte>(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
+        int n = WriteServerAndDate(gen);
+        _respIov.Add(Scratch + ResponseGenOffset, n);
+
+        byte* runStart = null;
+        int runLength = 0;
+        for (int i = 0; i < _resp.HeaderCount; i++)
+        {
+            ref var h = ref _resp.Headers[i];
+            if (DropResponseHeader(ref h, head)) continue;
+            int lineEnd = head[h.Value.End..].IndexOf((byte)'\n') + h.Value.End + 1;
+            byte* line = ub + h.Name.Start;
+            if (runStart + runLength == line) runLength += lineEnd - h.Name.Start;
+            else
+            {
+                _respIov.Add(runStart, runLength);
+                runStart = line;
+                runLength = lineEnd - h.Name.Start;
+            }
+        }
+        _respIov.Add(runStart, runLength);
+
+        int tail = n;
+        if (_respMode == ResponseBodyMode.ChunkedPassthrough) n += HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, gen[n..]);
+        n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
+        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+        _respIov.Add(Scratch + ResponseGenOffset + tail, n - tail);
+        _respIov.Add(ub + up.Start, _respScan - up.Start);
+        up.Start = _respScan;
+    }
+
+    private int WriteServerAndDate(Span<byte> gen)
+    {
+        int n = HeaderBytes.Copy(HeaderBytes.ServerAndDatePrefix, gen);
+        n += HeaderBytes.Copy(_w.Date.Bytes, gen[n..]);
+        return n + HeaderBytes.Copy("\r\n"u8, gen[n..]);
+    }
+
+    private bool ClientMayKeepAlive()
+    {
+        if (!_req.KeepAlive || _w.Stopping) return false;
+        var cfg = _location?.Config;
+        if (cfg is null) return true;
+        return cfg.KeepaliveTimeoutMs > 0 && _requests + 1 < cfg.KeepaliveRequests;
+    }
+
+    private bool DropResponseHeader(ref HeaderField h, ReadOnlySpan<byte> head)
+    {
+        switch (h.Kind)
+        {
+            case HeaderKind.Connection:
+            case HeaderKind.KeepAlive:
+            case HeaderKind.ProxyConnection:
+            case HeaderKind.TransferEncoding:
+            case HeaderKind.Te:
+            case HeaderKind.Trailer:
+            case HeaderKind.Upgrade:
+            case HeaderKind.Date:
+            case HeaderKind.Server:
+                return true;
+        }
+        return _resp.ConnectionNamesOthers && ConnectionTokens.ConnectionNames(_resp.ConnectionValue.Of(head), h.Name.Of(head));
+    }
+
+    /// <summary>Marks received body bytes as sendable, up to where the framing says the body ends.</summary>
+    private void ScanResponseBody()
+    {
+        var up = _up!;
+        if (_respBodyDone || _respScan == up.End && _respMode != ResponseBodyMode.None) return;
+        byte* ub = _w.Slab.Pointer(up.Buffer);
+        switch (_respMode)
+        {
+            case ResponseBodyMode.None:
+                if (up.End > _respScan) _upstreamReusable = false;   // bytes a bodiless response should not have
+                return;
+            case ResponseBodyMode.Length:
+                int take = (int)Math.Min(up.End - _respScan, _respUnscanned);
+                _respScan += take;
+                _respUnscanned -= take;
+                _respBodyDone = _respUnscanned == 0;
+                break;
+            case ResponseBodyMode.ChunkedPassthrough:
+            {
+                var s = _respChunks.Skip(new ReadOnlySpan<byte>(ub + _respScan, up.End - _respScan), out int consumed);
+                _respScan += consumed;
+                if (s == ChunkStatus.Done) _respBodyDone = true;
+                else if (s == ChunkStatus.Error) MalformedResponseBody();
+                break;
+            }
+            case ResponseBodyMode.Dechunk:
+            {
+                if (up.Start != _respScan) return;   // the previous data run is not sent yet
+                var s = _respChunks.Decode(new ReadOnlySpan<byte>(ub + _respScan, up.End - _respScan), out int consumed, out int ds, out int dl);
+                if (s == ChunkStatus.Data)
+                {
+                    up.Start = _respScan + ds;
+                    _respScan = up.Start + dl;
+                }
+                else
+                {
+                    _respScan += consumed;
+                    up.Start = _respScan;
+                    if (s == ChunkStatus.Done) _respBodyDone = true;
+                    else if (s == ChunkStatus.Error) MalformedResponseBody();
+                }
+                break;
+            }
+            case ResponseBodyMode.UntilClose:
+                _respScan = up.End;
+                break;
+        }
+        if (_respBodyDone && up.End > _respScan) _upstreamReusable = false;   // more than the framing announced
+    }
+
+    private void MalformedResponseBody()
+    {
+        _w.Log.Write(LogLevel.Error, Number, $"upstream sent invalid chunked response while reading upstream{Context(_up!.Peer)}");
+        _upstreamReusable = false;
+        _keepClient = false;
+        _respBodyDone = true;
+        _abortAfterFlush = true;
+    }
+
+    private bool _abortAfterFlush;
+
+    /// <summary>Writes the head, then body bytes as they arrive; reads more when the buffer is drained.</summary>
+    private bool PumpResponseOut()
+    {
+        if (!_respIov.IsEmpty)
+        {
+            if (!WriteReady) return false;
+            var r = SocketInterop.SendVector(Fd, _respIov.Current, _respIov.Remaining);
+            if (r.IsAgain)
+            {
+                WriteReady = false;
+                return false;
+            }
+            if (r.IsError)
+            {
+                ClientWriteFailed(r.Errno);
+                return true;
+            }
+            _respStarted = true;
+            _respIov.Advance(r.Value);
+            return true;
+        }
+        var up = _up;
+        if (up is null)
+        {
+            FinishExchange();
+            return true;
+        }
+        byte* ub = _w.Slab.Pointer(up.Buffer);
+        if (up.Start < _respScan)
+        {
+            if (!WriteReady) return false;
+            var r = SocketInterop.Send(Fd, ub + up.Start, _respScan - up.Start);
+            if (r.IsAgain)
+            {
+                WriteReady = false;
+                return false;
+            }
+            if (r.IsError)
+            {
+                ClientWriteFailed(r.Errno);
+                return true;
+            }
+            up.Start += (int)r.Value;
+            if (up.Start == _respScan && _respMode == ResponseBodyMode.Dechunk) ScanResponseBody();
+            return true;
+        }
+        if (_respBodyDone)
+        {
+            if (_abortAfterFlush) AbortExchange();
+            else FinishExchange();
+            return true;
+        }
+        if (up.Start < up.End && _respMode == ResponseBodyMode.Dechunk)
+        {
+            ScanResponseBody();
+            return true;
+        }
+        if (!up.ReadReady) return false;
+        if (up.Start == up.End) up.Start = up.End = _respScan = 0;
+        if (up.End == BufferSize) return false;
+        var n = SocketInterop.Receive(up.Fd, ub + up.End, BufferSize - up.End);
+        if (n.Value > 0)
+        {
+            up.End += (int)n.Value;
+            ScanResponseBody();
+            return true;
+        }
+        if (n.IsAgain)
+        {
+            up.ReadReady = false;
+            return false;
+        }
+        if (n.Value == 0 && _respMode == ResponseBodyMode.UntilClose)
+        {
+            _respBodyDone = true;
+            _upstreamReusable = false;
+            return true;
+        }
+        // A truncated body must never look complete to the client: close without finishing.
+        _w.Log.Write(LogLevel.Error, Number, $"upstream prematurely closed connection while reading upstream{Context(up.Peer)}");
+        AbortExchange();
+        return true;
+    }
+
+    private void ClientWriteFailed(int errno)
+    {
+        _w.Log.Write(LogLevel.Info, Number, $"writev() failed ({errno}: {PosixErrors.Describe(errno)}) while sending to client{Context()}");
+        AbortExchange();
+    }
+
+    /// <summary>The response is out: the upstream connection goes back to its pool when the
+    /// exchange was clean, and the client waits for its next request or closes.</summary>
+    private void FinishExchange()
+    {
+        if (_up is not null) ReleaseUpstream(_upstreamReusable && _requestSent && _up.End == _respScan);
+        ReleaseScratch();
+        _requests++;
+        if (!_keepClient || !_requestSent && _bodyMode != RequestBodyMode.None && !SkipUnsentBody())
+        {
+            Close();
+            return;
+        }
+        _start = _bodyScan > _bodyPos ? _bodyScan : _bodyPos;
+        WaitForNextRequest();
+    }
+
+    /// <summary>After a local response, a body already fully buffered is skipped so the connection can be kept.</summary>
+    private bool SkipUnsentBody()
+    {
+        if (!_bodyComplete) return false;
+        _bodyPos = _bodyScan;
+        return true;
+    }
+
+    private void ReleaseUpstream(bool reusable)
+    {
+        var up = _up!;
+        _up = null;
+        _w.Timers.Cancel(up.Slot);
+        up.Owner = null;
+        if (up.Buffer >= 0)
+        {
+            _w.Slab.Return(up.Buffer);
+            up.Buffer = -1;
+        }
+        up.Requests++;
+        var cfg = up.Group.Config;
+        if (reusable && up.Pool is not null && up.Requests < cfg.KeepaliveRequests && _w.NowMs - up.OpenedMs < cfg.KeepaliveTimeMs && !_w.Stopping)
+            _w.PutIdle(up);
+        else
+            _w.CloseUpstream(up);
+    }
+
+    private void ReleaseScratch()
+    {
+        if (_scratch < 0) return;
+        _w.Slab.Return(_scratch);
+        _scratch = -1;
+    }
+
+    /// <summary>Something went wrong after the client saw part of the response (or can't be told
+    /// cleanly): close both sides, never let a partial response look complete.</summary>
+    private void AbortExchange()
+    {
+        _abortAfterFlush = false;
+        Close();
+    }
+
+    private void FailBeforeResponse(int status)
+    {
+        ReleaseUpstream(reusable: false);
+        if (_respStarted) AbortExchange();
+        else RespondLocal(status, close: !_bodyComplete);
+    }
+
+    private void OnClientTimeout()
+    {
+        string phase = _respHeadParsed ? "sending to client" : "reading client request body";
+        _w.Log.Write(LogLevel.Info, Number, $"client timed out (110: Connection timed out) while {phase}{Context()}");
+        AbortExchange();
+    }
+
+    /// <summary>The upstream connection's timer fired: connect, send or read timeout.</summary>
+    public void OnUpstreamTimeout()
+    {
+        var up = _up!;
+        string phase = up.State == UpstreamState.Connecting ? "connecting to" : !_requestSent ? "sending request to" : "reading response header from";
+        if (_respHeadParsed)
+        {
+            _w.Log.Write(LogLevel.Error, Number, $"upstream timed out (110: Connection timed out) while reading upstream{Context(up.Peer)}");
+            AbortExchange();
+            return;
+        }
+        UpstreamFailed(PosixErrors.ETIMEDOUT, "upstream timed out", phase, timedOut: true);
+        Advance();
+    }
+
+    /// <summary>The upstream connection finished connecting (or failed to).</summary>
+    public void OnUpstreamConnected(int error)
+    {
+        if (error != 0) UpstreamFailed(error, "connect() failed", "connecting to");
+        else
+        {
+            _up!.State = UpstreamState.Active;
+            _w.Timers.Cancel(_up.Slot);
+        }
+        Advance();
+    }
+
+    /// <summary>nginx's timeouts run between two successive operations: re-armed on progress, for
+    /// whichever side the exchange is waiting on.</summary>
+    private void ArmExchangeTimers(bool progressed)
+    {
+        var up = _up;
+        var cfg = _location?.Config;
+        if (cfg is null) return;
+        bool waitClientWrite = (!_respIov.IsEmpty || up is not null && up.Start < _respScan) && !WriteReady;
+        bool waitClientRead = !_bodyComplete && !ReadReady && (up is null || _headSent && _bodyPos == _bodyScan);
+        if (waitClientWrite) { if (progressed || !_w.Timers.IsSet(Slot)) _w.Timers.Set(Slot, _w.NowMs + cfg.SendTimeoutMs); }
+        else if (waitClientRead) { if (progressed || !_w.Timers.IsSet(Slot)) _w.Timers.Set(Slot, _w.NowMs + cfg.ClientBodyTimeoutMs); }
+        else _w.Timers.Cancel(Slot);
+
+        if (up is null || up.State == UpstreamState.Connecting) return;
+        bool waitUpWrite = !_requestSent && !up.WriteReady;
+        bool waitUpRead = _headSent && !up.ReadReady && !_respBodyDone && !waitClientWrite;
+        if (waitUpWrite) { if (progressed || !_w.Timers.IsSet(up.Slot)) _w.Timers.Set(up.Slot, _w.NowMs + cfg.ProxySendTimeoutMs); }
+        else if (waitUpRead) { if (progressed || !_w.Timers.IsSet(up.Slot)) _w.Timers.Set(up.Slot, _w.NowMs + cfg.ProxyReadTimeoutMs); }
+        else _w.Timers.Cancel(up.Slot);
+    }
+
+    /// <summary>A response made here (return, or an error status): head in scratch, body pinned.</summary>
+    private void RespondLocal(int status, bool close, ValueTemplate? text = null, bool redirect = false)
+    {
+        if (_up is not null) ReleaseUpstream(reusable: false);
+        if (_scratch < 0 && (_scratch = _w.Slab.Rent()) < 0)
+        {
+            Close();
+            return;
+        }
+        State = ClientState.Exchanging;
+        _respHeadParsed = true;
+        _respBodyDone = true;
+        _respMode = ResponseBodyMode.None;
+        _keepClient = !close && ClientMayKeepAlive();
+        if (close) _bodyComplete = false;
+        _requestSent = false;
+
+        var gen = new Span<byte>(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
+        int n = HeaderBytes.Copy(HeaderBytes.ResponseVersion, gen);
+        n += HeaderBytes.StatusLine(status, gen[n..]);
+        n += WriteServerAndDate(gen[n..]);
+        byte[] body;
+        int bodyLength;
+        if (redirect)
+        {
+            body = _w.ErrorPages.Get(status);
+            n += HeaderBytes.Copy("Location: "u8, gen[n..]);
+            n += VariableWriter.Write(text!, this, gen[n..]);
+            n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+            n += HeaderBytes.Copy(HeaderBytes.ContentTypeHtml, gen[n..]);
+            bodyLength = body.Length;
+        }
+        else if (text is not null)
+        {
+            // The body goes after the head in scratch: return texts are short.
+            body = [];
+            bodyLength = 0;
+            n += HeaderBytes.Copy(HeaderBytes.ContentTypeText, gen[n..]);
+            Span<byte> tmp = gen[(gen.Length / 2)..];
+            int len = VariableWriter.Write(text, this, tmp);
+            n += HeaderBytes.ContentLength(len, gen[n..]);
+            n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
+            n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+            if (_req.Method != HttpMethod.Head)
+            {
+                tmp[..len].CopyTo(gen[n..]);
+                n += len;
+            }
+            _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
+            _respIov.Add(Scratch + ResponseGenOffset, n);
+            return;
+        }
+        else
+        {
+            body = status >= 400 || status == 204 ? _w.ErrorPages.Get(status) : [];
+            if (status == 204) body = [];
+            bodyLength = body.Length;
+            if (bodyLength > 0) n += HeaderBytes.Copy(HeaderBytes.ContentTypeHtml, gen[n..]);
+        }
+        n += HeaderBytes.ContentLength(bodyLength, gen[n..]);
+        n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
+        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+        _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
+        _respIov.Add(Scratch + ResponseGenOffset, n);
+        if (_req.Method != HttpMethod.Head && bodyLength > 0) _respIov.Add(PinnedBytes.Address(body), bodyLength);
+    }
+
+    private void RespondReturn(ReturnConfig ret)
+    {
+        bool redirect = ret.Status is 301 or 302 or 303 or 307 or 308;
+        RespondLocal(ret.Status, close: false, ret.Text, redirect && ret.Text is not null);
+    }
+
+    private void RespondToBadRequest(int status)
+    {
+        _w.Log.Write(LogLevel.Info, Number, $"client sent invalid request, answering {status}");
+        _location = null;
+        _req.Method = HttpMethod.Get;
+        RespondLocal(status, close: true);
+    }
+}

@@ -1,0 +1,267 @@
+using RawKeepalive.Config;
+using RawKeepalive.Loop;
+using RawKeepalive.Native;
+using RawKeepalive.Observability;
+using RawKeepalive.Upstream;
+
+namespace RawKeepalive.Proxy;
+
+/// <summary>One worker: one thread, one epoll loop, and everything its connections need — the
+/// connection table, timers, buffers and idle pools. Nothing here is shared with another thread.</summary>
+public sealed unsafe class Worker : IDisposable
+{
+    public const int IoBufferSize = 16 * 1024;
+    private const ulong ListenerTokenFlag = 1UL << 63;
+    private const ulong WakeToken = 1UL << 62;
+
+    private enum SlotKind : byte { Free, Client, Upstream }
+
+    public ProxyConfig Config { get; }
+    public ErrorLog Log { get; }
+    public TimerWheel Timers { get; }
+    public BufferSlab Slab { get; }
+    public HttpDate Date { get; } = new();
+    public ErrorPages ErrorPages { get; } = new();
+    public long NowMs { get; private set; }
+    public bool Stopping { get; private set; }
+
+    private readonly EventLoop _loop = new();
+    private readonly ConnectionTable _table;
+    private readonly SlotKind[] _kinds;
+    private readonly ClientConnection?[] _clients;
+    private readonly UpstreamConnection?[] _upstreams;
+    private readonly Listener[] _listeners;
+    private readonly List<KeepalivePool> _pools = new();
+    private readonly byte* _acceptAddress;
+    private long _connectionNumber;
+    private readonly int _wakeFd;
+    private volatile bool _stopRequested;
+
+    public Worker(ProxyConfig config, ErrorLog log, Listener[] listeners)
+    {
+        Config = config;
+        Log = log;
+        int n = config.WorkerConnections;
+        _table = new ConnectionTable(n);
+        _kinds = new SlotKind[n];
+        _clients = new ClientConnection?[n];
+        _upstreams = new UpstreamConnection?[n];
+        NowMs = MonotonicClock.NowMs;
+        Timers = new TimerWheel(n, 10, NowMs);
+        // Each exchange holds at most three buffers (client, upstream, scratch); an idle connection none.
+        Slab = new BufferSlab(IoBufferSize, 64, 3 * n);
+        _listeners = listeners;
+        _acceptAddress = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(128);
+        foreach (var l in listeners)
+        {
+            foreach (var s in l.Servers)
+                foreach (var loc in s.Locations)
+                    if (loc.Pool is not null && !_pools.Contains(loc.Pool)) _pools.Add(loc.Pool);
+        }
+        for (int i = 0; i < listeners.Length; i++)
+            _loop.Add(listeners[i].Fd, EpollInterop.In | EpollInterop.EdgeTriggered, ListenerTokenFlag | (uint)i);
+        _wakeFd = Tmds.Linux.LibC.eventfd(0, Tmds.Linux.LibC.EFD_NONBLOCK | Tmds.Linux.LibC.EFD_CLOEXEC);
+        _loop.Add(_wakeFd, EpollInterop.In | EpollInterop.EdgeTriggered, WakeToken);
+    }
+
+    /// <summary>Asks the loop to stop, from any thread (a signal handler).</summary>
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        ulong one = 1;
+        Tmds.Linux.LibC.write(_wakeFd, &one, 8);
+    }
+
+    public void Run()
+    {
+        while (!_stopRequested)
+        {
+            int timeout = NextTimeout();
+            int count = _loop.Wait(timeout);
+            NowMs = MonotonicClock.NowMs;
+            Date.Refresh(NowMs);
+            for (int i = 0; i < count; i++)
+            {
+                ref var ev = ref _loop.Event(i);
+                Dispatch(ev.Token, ev.Events);
+            }
+            RunTimers();
+        }
+        Stopping = true;
+    }
+
+    private int NextTimeout()
+    {
+        int t = Timers.NextTimeoutMs(NowMs);
+        foreach (var pool in _pools)
+        {
+            long due = pool.NextExpiryMs;
+            if (due == long.MaxValue) continue;
+            int d = (int)Math.Clamp(due - NowMs, 0, int.MaxValue);
+            if (t < 0 || d < t) t = d;
+        }
+        return t;
+    }
+
+    private void Dispatch(ulong token, uint events)
+    {
+        if ((token & ListenerTokenFlag) != 0)
+        {
+            Accept(_listeners[(int)(uint)token]);
+            return;
+        }
+        if (token == WakeToken) return;
+        int slot = ConnectionTable.SlotOf(token);
+        if (ConnectionTable.GenerationOf(token) != _table.Generation(slot)) return;   // an event for a connection closed earlier in this batch
+        if (_kinds[slot] == SlotKind.Client) _clients[slot]!.OnEvent(events);
+        else if (_kinds[slot] == SlotKind.Upstream) OnUpstreamEvent(_upstreams[slot]!, events);
+    }
+
+    private void OnUpstreamEvent(UpstreamConnection up, uint events)
+    {
+        bool readable = (events & (EpollInterop.In | EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0;
+        if (readable) up.ReadReady = true;
+        if ((events & (EpollInterop.Out | EpollInterop.Err | EpollInterop.Hup)) != 0) up.WriteReady = true;
+        switch (up.State)
+        {
+            case UpstreamState.Idle:
+                // The upstream closed an idle connection or sent something unasked: it leaves the pool now.
+                if (readable && !SocketInterop.Peek(up.Fd).IsAgain)
+                {
+                    up.Pool!.Remove(up.Slot);
+                    CloseUpstream(up);
+                }
+                else up.ReadReady = false;
+                return;
+            case UpstreamState.Connecting:
+                if (up.WriteReady || readable) up.Owner!.OnUpstreamConnected(SocketInterop.PendingError(up.Fd));
+                return;
+            case UpstreamState.Active:
+                up.Owner?.Advance();
+                return;
+        }
+    }
+
+    private void Accept(Listener listener)
+    {
+        while (true)
+        {
+            var r = SocketInterop.Accept(listener.Fd, _acceptAddress, out int addrLen);
+            if (r.IsError)
+            {
+                if (!r.IsAgain && r.Errno != PosixErrors.EINTR)
+                    Log.Write(LogLevel.Alert, 0, $"accept4() failed ({r})");
+                return;
+            }
+            int fd = (int)r.Value;
+            int slot = _table.Allocate();
+            if (slot < 0)
+            {
+                Log.Write(LogLevel.Alert, 0, $"{Config.WorkerConnections} worker_connections are not enough");
+                SocketInterop.Close(fd);
+                continue;
+            }
+            SocketInterop.SetNoDelay(fd);
+            var client = _clients[slot] ??= new ClientConnection(this, slot);
+            new ReadOnlySpan<byte>(_acceptAddress, Math.Min(addrLen, 128)).CopyTo(client.PeerAddress);
+            _kinds[slot] = SlotKind.Client;
+            client.Open(fd, ++_connectionNumber, listener);
+            _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
+        }
+    }
+
+    public UpstreamConnection Upstream(int slot) => _upstreams[slot]!;
+
+    /// <summary>Opens a non-blocking connection to <paramref name="peer"/>; null with the errno when it failed at once.</summary>
+    public UpstreamConnection? OpenUpstream(UpstreamPeer peer, UpstreamGroup group, out int errno)
+    {
+        errno = 0;
+        int slot = _table.Allocate();
+        if (slot < 0)
+        {
+            Log.Write(LogLevel.Alert, 0, $"{Config.WorkerConnections} worker_connections are not enough");
+            errno = PosixErrors.EMFILE;
+            return null;
+        }
+        var s = SocketInterop.OpenStream(peer.Address.Family);
+        if (s.IsError)
+        {
+            _table.Release(slot);
+            errno = s.Errno;
+            return null;
+        }
+        int fd = (int)s.Value;
+        SocketInterop.SetNoDelay(fd);
+        var c = SocketInterop.Connect(fd, peer.Address);
+        if (c.IsError && c.Errno != PosixErrors.EINPROGRESS)
+        {
+            SocketInterop.Close(fd);
+            _table.Release(slot);
+            errno = c.Errno;
+            return null;
+        }
+        var up = _upstreams[slot] ??= new UpstreamConnection(slot);
+        up.Reset();
+        up.Fd = fd;
+        up.Peer = peer;
+        up.Group = group;
+        up.OpenedMs = NowMs;
+        up.State = c.IsError ? UpstreamState.Connecting : UpstreamState.Active;
+        up.WriteReady = !c.IsError;
+        _kinds[slot] = SlotKind.Upstream;
+        _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
+        return up;
+    }
+
+    public void PutIdle(UpstreamConnection up)
+    {
+        up.State = UpstreamState.Idle;
+        up.ReadReady = false;
+        int evicted = up.Pool!.Put(up.Slot, up.Peer.Index, NowMs);
+        if (evicted >= 0) CloseUpstream(_upstreams[evicted]!);
+    }
+
+    public void CloseUpstream(UpstreamConnection up)
+    {
+        if (up.Fd < 0) return;
+        Timers.Cancel(up.Slot);
+        SocketInterop.Close(up.Fd);   // close() also removes it from epoll
+        if (up.Buffer >= 0) Slab.Return(up.Buffer);
+        up.Reset();
+        _kinds[up.Slot] = SlotKind.Free;
+        _table.Release(up.Slot);
+    }
+
+    public void CloseClient(ClientConnection c)
+    {
+        Timers.Cancel(c.Slot);
+        SocketInterop.Close(c.Fd);
+        _kinds[c.Slot] = SlotKind.Free;
+        _table.Release(c.Slot);
+    }
+
+    private void RunTimers()
+    {
+        int id;
+        while ((id = Timers.PopExpired(NowMs)) >= 0)
+        {
+            if (_kinds[id] == SlotKind.Client) _clients[id]!.OnTimer();
+            else if (_kinds[id] == SlotKind.Upstream && _upstreams[id]!.Owner is { } owner) owner.OnUpstreamTimeout();
+        }
+        foreach (var pool in _pools)
+            while ((id = pool.PopExpired(NowMs)) >= 0)
+                CloseUpstream(_upstreams[id]!);
+    }
+
+    public void Dispose()
+    {
+        for (int i = 0; i < _kinds.Length; i++)
+        {
+            if (_kinds[i] == SlotKind.Client) _clients[i]!.Close();
+            else if (_kinds[i] == SlotKind.Upstream) CloseUpstream(_upstreams[i]!);
+        }
+        _loop.Dispose();
+        SocketInterop.Close(_wakeFd);
+        System.Runtime.InteropServices.NativeMemory.Free(_acceptAddress);
+    }
+}
