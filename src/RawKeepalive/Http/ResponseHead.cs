@@ -19,6 +19,11 @@ public sealed class ResponseHead
     public long ContentLength = -1;
     public bool Chunked;
     public bool ConnectionClose, ConnectionKeepAlive;
+    /// <summary>The Connection header has the "upgrade" option (e.g. a 101 Switching Protocols).</summary>
+    public bool ConnectionUpgrade;
+    /// <summary>Transfer-Encoding and Content-Length were both present: Transfer-Encoding won, but the
+    /// upstream connection must not be reused (RFC 9112 6.3).</summary>
+    public bool FramingConflict;
     public bool ConnectionNamesOthers;
     public Slice ConnectionValue;
 
@@ -30,6 +35,6 @@ public sealed class ResponseHead
         HeaderCount = 0;
         HeadLength = 0;
         ContentLength = -1;
-        Chunked = ConnectionClose = ConnectionKeepAlive = ConnectionNamesOthers = false;
+        Chunked = ConnectionClose = ConnectionKeepAlive = ConnectionUpgrade = ConnectionNamesOthers = FramingConflict = false;
     }
 }

@@ -1,0 +1,40 @@
+using System.Text;
+
+namespace RawKeepalive.Http;
+
+/// <summary>Where "chunked" stands in the Transfer-Encoding codings seen so far (RFC 9112 6.1), over
+/// all Transfer-Encoding lines of a head taken as one list.</summary>
+internal enum CodingState : byte
+{
+    /// <summary>No chunked coding yet.</summary>
+    NoChunked,
+    /// <summary>chunked is the final coding: the body is chunk-framed.</summary>
+    ChunkedLast,
+    /// <summary>chunked was followed by another coding: the length cannot be known from the framing.</summary>
+    ChunkedNotLast,
+    /// <summary>chunked applied twice (forbidden to senders) or a coding that is not a token.</summary>
+    Malformed,
+}
+
+internal static class TransferCodings
+{
+    public static void Accumulate(ReadOnlySpan<byte> value, ref CodingState state)
+    {
+        var list = new ListElements(value);
+        while (list.MoveNext(out var coding))
+        {
+            if (coding.IsEmpty) continue;
+            // transfer-coding = token *( OWS ";" OWS transfer-parameter ): only the name matters here.
+            int semi = coding.IndexOf((byte)';');
+            var name = semi < 0 ? coding : HttpChars.TrimOws(coding.Slice(0, semi));
+            if (!HttpChars.IsToken(name)) { state = CodingState.Malformed; return; }
+            bool chunked = semi < 0 && Ascii.EqualsIgnoreCase(name, "chunked"u8);
+            state = state switch
+            {
+                CodingState.NoChunked => chunked ? CodingState.ChunkedLast : CodingState.NoChunked,
+                CodingState.ChunkedLast or CodingState.ChunkedNotLast => chunked ? CodingState.Malformed : CodingState.ChunkedNotLast,
+                _ => CodingState.Malformed,
+            };
+        }
+    }
+}
