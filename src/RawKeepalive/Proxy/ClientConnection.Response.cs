@@ -141,7 +141,7 @@ public sealed unsafe partial class ClientConnection
         _respBodyDone = _respMode == ResponseBodyMode.None || (_respMode == ResponseBodyMode.Length && _resp.ContentLength == 0);
 
         bool upstreamKeepAlive = _resp.VersionMinor == 1 ? !_resp.ConnectionClose : _resp.ConnectionKeepAlive && !_resp.ConnectionClose;
-        _upstreamReusable = up.Pool is not null && upstreamKeepAlive && _respMode != ResponseBodyMode.UntilClose;
+        _upstreamReusable = up.Pool is not null && upstreamKeepAlive && !_resp.FramingConflict && _respMode != ResponseBodyMode.UntilClose;
         _keepClient = ClientMayKeepAlive() && _respMode is not (ResponseBodyMode.UntilClose or ResponseBodyMode.Dechunk);
 
         up.Start = _respScan = _resp.HeadLength;
