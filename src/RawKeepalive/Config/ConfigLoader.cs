@@ -6,8 +6,24 @@ public static class ConfigLoader
 {
     /// <param name="path">The -c file, relative to the current directory or absolute.</param>
     /// <param name="prefix">The -p prefix: relative pid/error_log paths are under it.</param>
-    public static ProxyConfig Load(string path, string prefix) => throw new NotImplementedException();
+    public static ProxyConfig Load(string path, string prefix)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"open() \"{path}\" failed ({e.Message})");
+        }
+        return LoadText(text, path, prefix);
+    }
 
-    /// <summary>Parses config text, for tests; <paramref name="fileName"/> is what errors name.</summary>
-    public static ProxyConfig LoadText(string text, string fileName, string prefix) => throw new NotImplementedException();
+    /// <summary>Parses config text, for tests; <paramref name="fileName"/> is what errors name, and
+    /// relative include patterns are under its directory.</summary>
+    public static ProxyConfig LoadText(string text, string fileName, string prefix)
+    {
+        string fullPrefix = Path.GetFullPath(prefix);
+        string includeBase = Path.GetDirectoryName(fileName) ?? "";
+        var tree = ConfigParser.Parse(text, fileName, includeBase);
+        return ConfigBuilder.Build(tree, Path.GetFullPath(fileName), fullPrefix);
+    }
 }

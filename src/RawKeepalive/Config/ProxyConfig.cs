@@ -15,6 +15,8 @@ public sealed class ProxyConfig
     public string PidPath { get; init; } = "logs/rawkeepalive.pid";   // absolute after load
     public string ErrorLogPath { get; init; } = "logs/error.log";     // absolute after load, or "stderr"
     public string ErrorLogLevel { get; init; } = "error";
+    /// <summary>worker_rlimit_nofile; 0 = leave the limit as inherited.</summary>
+    public int WorkerRlimitNofile { get; init; }
     public required HttpConfig Http { get; init; }
 }
 
@@ -68,6 +70,10 @@ public sealed class ServerConfig
     public int ClientHeaderBufferSize { get; init; } = 1024;
     public int LargeClientHeaderBuffersCount { get; init; } = 4;
     public int LargeClientHeaderBufferSize { get; init; } = 8192;
+    /// <summary>A <c>return</c> at server level: nginx runs it before any location is chosen, so it answers
+    /// every request of this server. The loader also copies it into every location (and adds a "/" prefix
+    /// location when there is none), so matching a location and using its Return gives the same answer.</summary>
+    public ReturnConfig? Return { get; init; }
 }
 
 public enum LocationMatch : byte { Prefix, Exact, PrefixNoRegex }
@@ -95,6 +101,8 @@ public sealed class LocationConfig
     public bool ProxyNextUpstreamNonIdempotent { get; init; }
     public int ProxyNextUpstreamTries { get; init; }                     // 0 = unlimited
     public long KeepaliveTimeoutMs { get; init; } = 75_000;              // client side; 0 disables keep-alive
+    /// <summary>keepalive_timeout's second argument: send "Keep-Alive: timeout=N" to the client; null = do not send.</summary>
+    public long? KeepaliveHeaderTimeoutSeconds { get; init; }
     public int KeepaliveRequests { get; init; } = 1000;                  // client side
     public long ClientBodyTimeoutMs { get; init; } = 60_000;
     public long SendTimeoutMs { get; init; } = 60_000;

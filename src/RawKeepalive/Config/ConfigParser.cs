@@ -1,0 +1,124 @@
+namespace RawKeepalive.Config;
+
+/// <summary>Reads tokens into a directive tree, checking each directive against the
+/// <see cref="DirectiveTable"/> as soon as its ";" or "{" is read, so errors come in file order with
+/// nginx's wording. <c>include</c> is expanded in place: the included files' directives become
+/// siblings in the including block.</summary>
+public sealed class ConfigParser
+{
+    private const int MaxIncludeDepth = 32;
+
+    private readonly string _includeBase;
+    private int _includeDepth;
+
+    private ConfigParser(string includeBase) => _includeBase = includeBase;
+
+    /// <param name="includeBase">The directory relative include patterns are under (the main config file's).</param>
+    public static IReadOnlyList<ConfigDirective> Parse(string text, string file, string includeBase)
+    {
+        var parser = new ConfigParser(includeBase);
+        var top = new List<ConfigDirective>();
+        parser.ParseStatements(new ConfigLexer(text, file), ConfigContext.Main, top, new HashSet<string>(), isFileTop: true);
+        return top;
+    }
+
+    /// <param name="seenOnce">Names of Once directives already in this block (shared with its includes).</param>
+    private void ParseStatements(ConfigLexer lexer, ConfigContext context, List<ConfigDirective> into, HashSet<string> seenOnce, bool isFileTop)
+    {
+        var words = new List<string>();
+        while (true)
+        {
+            var token = lexer.Next();
+            switch (token.Kind)
+            {
+                case ConfigTokenKind.Word:
+                    words.Add(token.Text);
+                    break;
+
+                case ConfigTokenKind.Semicolon or ConfigTokenKind.OpenBrace:
+                    if (words.Count == 0) throw ConfigError.At($"unexpected \"{token.Text}\"", token.File, token.Line);
+                    bool opensBlock = token.Kind == ConfigTokenKind.OpenBrace;
+                    var directive = new ConfigDirective(words[0], words.GetRange(1, words.Count - 1), token.File, token.Line, null);
+                    words.Clear();
+                    AddDirective(lexer, context, directive, opensBlock, into, seenOnce);
+                    break;
+
+                case ConfigTokenKind.CloseBrace:
+                    if (words.Count > 0 || isFileTop) throw ConfigError.At("unexpected \"}\"", token.File, token.Line);
+                    return;
+
+                case ConfigTokenKind.EndOfFile:
+                    if (words.Count > 0) throw ConfigError.At("unexpected end of file, expecting \";\" or \"}\"", token.File, token.Line);
+                    if (!isFileTop) throw ConfigError.At("unexpected end of file, expecting \"}\"", token.File, token.Line);
+                    return;
+            }
+        }
+    }
+
+    private void AddDirective(ConfigLexer lexer, ConfigContext context, ConfigDirective directive, bool opensBlock,
+        List<ConfigDirective> into, HashSet<string> seenOnce)
+    {
+        if (context == ConfigContext.Types)
+        {
+            // "text/html html htm;" lines are data for types{}, not directives.
+            if (opensBlock) throw ConfigError.At("unexpected \"{\"", directive);
+            into.Add(directive);
+            return;
+        }
+
+        var spec = Check(directive, context, opensBlock);
+        if (spec.Once && !seenOnce.Add(spec.Name))
+            throw ConfigError.At($"\"{directive.Name}\" directive is duplicate", directive);
+
+        if (spec.Name == "include")
+        {
+            Include(directive, context, into, seenOnce);
+            return;
+        }
+        if (!spec.Block)
+        {
+            into.Add(directive);
+            return;
+        }
+        var children = new List<ConfigDirective>();
+        ParseStatements(lexer, spec.Opens, children, new HashSet<string>(), isFileTop: false);
+        into.Add(directive with { Block = children });
+    }
+
+    /// <summary>nginx's ngx_conf_handler checks, in its order: known, allowed here, terminated right,
+    /// then (ours) supported, then the number of arguments.</summary>
+    private static DirectiveSpec Check(ConfigDirective directive, ConfigContext context, bool opensBlock)
+    {
+        string name = directive.Name;
+        var spec = DirectiveTable.Find(name, context, out bool known);
+        if (spec is null)
+            throw ConfigError.At(known ? $"\"{name}\" directive is not allowed here" : $"unknown directive \"{name}\"", directive);
+        if (!spec.Block && opensBlock)
+            throw ConfigError.At($"directive \"{name}\" is not terminated by \";\"", directive);
+        if (spec.Block && !opensBlock)
+            throw ConfigError.At($"directive \"{name}\" has no opening \"{{\"", directive);
+        if (spec.Status == DirectiveStatus.NotSupportedYet)
+            throw ConfigError.At($"\"{name}\" directive is not supported yet", directive);
+        int count = directive.Args.Count;
+        if (count < spec.MinArgs || count > spec.MaxArgs)
+            throw ConfigError.At($"invalid number of arguments in \"{name}\" directive", directive);
+        return spec;
+    }
+
+    private void Include(ConfigDirective directive, ConfigContext context, List<ConfigDirective> into, HashSet<string> seenOnce)
+    {
+        if (++_includeDepth > MaxIncludeDepth)
+            throw ConfigError.At($"include nesting is deeper than {MaxIncludeDepth} (an include cycle?)", directive);
+        foreach (string file in IncludeResolver.Resolve(directive.Args[0], _includeBase, directive))
+        {
+            string text;
+            try { text = File.ReadAllText(file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw ConfigError.At($"open() \"{file}\" failed ({e.Message})", directive);
+            }
+            ParseStatements(new ConfigLexer(text, file), context, into, seenOnce, isFileTop: true);
+        }
+        _includeDepth--;
+    }
+}

@@ -1,0 +1,281 @@
+namespace RawKeepalive.Config;
+
+/// <summary>Turns the http block into <see cref="HttpConfig"/>. One walk in file order collects drafts
+/// (errors come in file order); then, with keepalive_defaults and every upstream{} known, proxy_pass
+/// targets are looked up and each location gets its settings merged from http → server → location.</summary>
+internal sealed class HttpBlockBuilder
+{
+    private bool _legacy;
+    private readonly LevelSettings _http = new();
+    private readonly List<UpstreamDraft> _upstreams = [];
+    private readonly List<ServerDraft> _servers = [];
+
+    private sealed class ServerDraft(ConfigDirective where)
+    {
+        public ConfigDirective Where { get; } = where;
+        public List<ListenConfig> Listens { get; } = [];
+        public List<string> Names { get; } = [];
+        public LevelSettings Settings { get; } = new();
+        public List<LocationDraft> Locations { get; } = [];   // nested ones flattened, parents first
+        public ReturnConfig? Return;
+        public ConfigDirective? ReturnWhere;
+    }
+
+    private sealed class LocationDraft(string path, LocationMatch match, ConfigDirective where, LocationDraft? parent)
+    {
+        public string Path { get; } = path;
+        public LocationMatch Match { get; } = match;
+        public ConfigDirective Where { get; } = where;
+        public LocationDraft? Parent { get; } = parent;
+        public LevelSettings Settings { get; } = new();
+        public ProxyPassTarget? ProxyPass;
+        public ReturnConfig? Return;
+    }
+
+    public static HttpConfig Build(ConfigDirective? http)
+    {
+        var builder = new HttpBlockBuilder();
+        if (http is not null) builder.ReadHttp(http);
+        return builder.Finish();
+    }
+
+    private void ReadHttp(ConfigDirective http)
+    {
+        foreach (var d in http.Block!)
+        {
+            switch (d.Name)
+            {
+                case "keepalive_defaults":
+                    _legacy = d.Args[0] switch
+                    {
+                        "legacy" => true,
+                        "current" => false,
+                        var v => throw ConfigError.At($"invalid value \"{v}\" in \"{d.Name}\" directive, it must be \"legacy\" or \"current\"", d),
+                    };
+                    break;
+                case "upstream":
+                    if (_upstreams.Any(u => string.Equals(u.Name, d.Args[0], StringComparison.OrdinalIgnoreCase)))
+                        throw ConfigError.At($"duplicate upstream \"{d.Args[0]}\"", d);
+                    _upstreams.Add(UpstreamBlockReader.Read(d));
+                    break;
+                case "server": _servers.Add(ReadServer(d)); break;
+                case "log_format": break;   // no access log yet, so no format to apply
+                default: ApplyLevelDirective(d, _http, "http"); break;
+            }
+        }
+    }
+
+    private static ServerDraft ReadServer(ConfigDirective block)
+    {
+        var server = new ServerDraft(block);
+        var siblings = new List<LocationDraft>();
+        foreach (var d in block.Block!)
+        {
+            switch (d.Name)
+            {
+                case "listen": server.Listens.AddRange(ListenParser.Parse(d)); break;
+                case "server_name":
+                    foreach (string name in d.Args) server.Names.Add(ServerName(name, d));
+                    break;
+                case "location": ReadLocation(d, null, server, siblings); break;
+                case "return":
+                    // nginx runs the first return and never reaches a later one.
+                    var ret = ReturnParser.Parse(d);
+                    if (server.Return is null) { server.Return = ret; server.ReturnWhere = d; }
+                    break;
+                default: ApplyLevelDirective(d, server.Settings, "server"); break;
+            }
+        }
+        return server;
+    }
+
+    private static string ServerName(string name, ConfigDirective d)
+    {
+        if (name.StartsWith('~')) throw ConfigError.At($"regular expression server names (\"{name}\") are not supported yet", d);
+        if (name.Contains('*') || name.StartsWith('.')) throw ConfigError.At($"wildcard server names (\"{name}\") are not supported yet", d);
+        if (name.Contains('$')) throw ConfigError.At($"variables in server names (\"{name}\") are not supported yet", d);
+        return name.ToLowerInvariant();
+    }
+
+    private static void ReadLocation(ConfigDirective block, LocationDraft? parent, ServerDraft server, List<LocationDraft> siblings)
+    {
+        var (path, match) = LocationPath(block);
+        if (parent is not null)
+        {
+            if (parent.Match == LocationMatch.Exact)
+                throw ConfigError.At($"location \"{path}\" cannot be inside the exact location \"{parent.Path}\"", block);
+            if (!path.StartsWith(parent.Path, StringComparison.Ordinal))
+                throw ConfigError.At($"location \"{path}\" is outside location \"{parent.Path}\"", block);
+        }
+        bool exact = match == LocationMatch.Exact;
+        if (siblings.Any(s => s.Path == path && (s.Match == LocationMatch.Exact) == exact))
+            throw ConfigError.At($"duplicate location \"{path}\"", block);
+
+        var location = new LocationDraft(path, match, block, parent);
+        siblings.Add(location);
+        server.Locations.Add(location);
+        var children = new List<LocationDraft>();
+        foreach (var d in block.Block!)
+        {
+            switch (d.Name)
+            {
+                case "proxy_pass": location.ProxyPass = ProxyPassTarget.Parse(d); break;
+                case "return":
+                    var ret = ReturnParser.Parse(d);
+                    location.Return ??= ret;
+                    break;
+                case "location": ReadLocation(d, location, server, children); break;
+                default: ApplyLevelDirective(d, location.Settings, "location"); break;
+            }
+        }
+    }
+
+    private static (string Path, LocationMatch Match) LocationPath(ConfigDirective d)
+    {
+        string modifier, path;
+        if (d.Args.Count == 2) (modifier, path) = (d.Args[0], d.Args[1]);
+        else
+        {
+            string arg = d.Args[0];
+            modifier = arg.StartsWith("^~", StringComparison.Ordinal) ? "^~"
+                : arg.StartsWith("~*", StringComparison.Ordinal) ? "~*"
+                : arg.Length > 0 && arg[0] is '=' or '~' or '@' ? arg[..1]
+                : "";
+            path = arg[modifier.Length..];
+            if (modifier == "@") { modifier = ""; path = arg; }
+        }
+        if (path.StartsWith('@')) throw ConfigError.At($"named locations (\"{path}\") are not supported yet", d);
+        return modifier switch
+        {
+            "" => (path, LocationMatch.Prefix),
+            "=" => (path, LocationMatch.Exact),
+            "^~" => (path, LocationMatch.PrefixNoRegex),
+            "~" or "~*" => throw ConfigError.At($"regular expression locations (\"location {modifier} {path}\") are not supported yet", d),
+            _ => throw ConfigError.At($"invalid location modifier \"{modifier}\"", d),
+        };
+    }
+
+    /// <summary>Directives that may appear at http, server and location level.</summary>
+    private static void ApplyLevelDirective(ConfigDirective d, LevelSettings settings, string level)
+    {
+        if (settings.TryApply(d)) return;
+        switch (d.Name)
+        {
+            case "access_log":
+                if (d.Args is not ["off"]) throw ConfigError.At("\"access_log\" directive with a log file is not supported yet (only \"access_log off\")", d);
+                return;
+            case "gzip":
+                if (DirectiveArgs.Flag(d)) throw DirectiveArgs.ParameterNotSupported(d, "on");
+                return;
+            case "sendfile" or "tcp_nopush" or "tcp_nodelay":
+                DirectiveArgs.Flag(d);
+                return;
+            case "server_tokens":
+                if (d.Args[0] is not ("on" or "off" or "build")) throw ConfigError.At($"invalid value \"{d.Args[0]}\"", d);
+                return;
+            case "default_type" or "types" or "charset" or "client_body_temp_path" or "proxy_temp_path"
+                or "fastcgi_temp_path" or "uwsgi_temp_path" or "scgi_temp_path":
+                return;   // accepted without effect: see DirectiveTable
+            default:
+                throw new InvalidOperationException($"directive table allows \"{d.Name}\" in {level} but nothing reads it");
+        }
+    }
+
+    private HttpConfig Finish()
+    {
+        var registry = new UpstreamRegistry([.. _upstreams.Select(u => UpstreamBlockReader.Finish(u, _legacy))]);
+        var servers = _servers.Select(s => FinishServer(s, registry)).ToList();
+        CheckDefaultServers(servers);
+        return new HttpConfig { LegacyKeepaliveDefaults = _legacy, Upstreams = registry.All, Servers = servers };
+    }
+
+    private ServerConfig FinishServer(ServerDraft draft, UpstreamRegistry registry)
+    {
+        var merged = draft.Settings.InheritFrom(_http);
+        var defaults = ConfigDefaults.Server;
+        var locations = new List<LocationConfig>();
+        var effective = new Dictionary<LocationDraft, LevelSettings>();
+        foreach (var location in draft.Locations)   // parents come before their children
+        {
+            var outer = location.Parent is null ? merged : effective[location.Parent];
+            var settings = effective[location] = location.Settings.InheritFrom(outer);
+            locations.Add(FinishLocation(location.Path, location.Match, location.Where, settings,
+                draft.Return ?? location.Return, draft.Return is null ? location.ProxyPass : null, registry));
+        }
+        if (draft.Return is not null && !draft.Locations.Any(l => l.Path == "/" && l.Match != LocationMatch.Exact))
+            locations.Add(FinishLocation("/", LocationMatch.Prefix, draft.ReturnWhere!, merged, draft.Return, null, registry));
+
+        return new ServerConfig
+        {
+            Listens = draft.Listens.Count > 0 ? draft.Listens : [DefaultListen(draft.Where)],
+            ServerNames = draft.Names.Count > 0 ? draft.Names : [""],
+            Locations = locations,
+            ClientHeaderTimeoutMs = merged.ClientHeaderTimeoutMs ?? defaults.ClientHeaderTimeoutMs,
+            ClientHeaderBufferSize = merged.ClientHeaderBufferSize ?? defaults.ClientHeaderBufferSize,
+            LargeClientHeaderBuffersCount = merged.LargeClientHeaderBuffers?.Count ?? defaults.LargeClientHeaderBuffersCount,
+            LargeClientHeaderBufferSize = merged.LargeClientHeaderBuffers?.Size ?? defaults.LargeClientHeaderBufferSize,
+            Return = draft.Return,
+        };
+    }
+
+    private static ListenConfig DefaultListen(ConfigDirective server) => new()
+    {
+        EndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Any, ConfigDefaults.DefaultPort),
+        File = server.File,
+        Line = server.Line,
+    };
+
+    private LocationConfig FinishLocation(string path, LocationMatch match, ConfigDirective where, LevelSettings s,
+        ReturnConfig? ret, ProxyPassTarget? pass, UpstreamRegistry registry)
+    {
+        var d = ConfigDefaults.Location;
+        // return runs in the rewrite phase, before proxying: with both, nginx answers with return.
+        var proxyPass = ret is null && pass is not null ? registry.Resolve(pass) : null;
+        var next = s.ProxyNextUpstream;
+        bool off = next?.Off == true;
+        return new LocationConfig
+        {
+            Path = path,
+            Match = match,
+            ProxyPass = proxyPass,
+            Return = ret,
+            ProxyHttpVersionMinor = s.ProxyHttpVersionMinor ?? (_legacy ? 0 : d.ProxyHttpVersionMinor),
+            ProxySetHeaders = MergeHeaders(s.ProxySetHeaders, ConfigDefaults.BuiltInProxyHeaders(_legacy)),
+            ProxyConnectTimeoutMs = s.ProxyConnectTimeoutMs ?? d.ProxyConnectTimeoutMs,
+            ProxySendTimeoutMs = s.ProxySendTimeoutMs ?? d.ProxySendTimeoutMs,
+            ProxyReadTimeoutMs = s.ProxyReadTimeoutMs ?? d.ProxyReadTimeoutMs,
+            ProxyNextUpstreamError = next is null ? d.ProxyNextUpstreamError : !off && next.Value.Error,
+            ProxyNextUpstreamTimeout = next is null ? d.ProxyNextUpstreamTimeout : !off && next.Value.Timeout,
+            ProxyNextUpstreamNonIdempotent = next is null ? d.ProxyNextUpstreamNonIdempotent : !off && next.Value.NonIdempotent,
+            ProxyNextUpstreamTries = s.ProxyNextUpstreamTries ?? d.ProxyNextUpstreamTries,
+            KeepaliveTimeoutMs = s.KeepaliveTimeoutMs ?? d.KeepaliveTimeoutMs,
+            KeepaliveHeaderTimeoutSeconds = s.KeepaliveHeaderTimeoutSeconds ?? d.KeepaliveHeaderTimeoutSeconds,
+            KeepaliveRequests = s.KeepaliveRequests ?? d.KeepaliveRequests,
+            ClientBodyTimeoutMs = s.ClientBodyTimeoutMs ?? d.ClientBodyTimeoutMs,
+            SendTimeoutMs = s.SendTimeoutMs ?? d.SendTimeoutMs,
+            ClientMaxBodySize = s.ClientMaxBodySize ?? d.ClientMaxBodySize,
+            File = where.File,
+            Line = where.Line,
+        };
+    }
+
+    /// <summary>As ngx_http_proxy_init_headers: the configured headers in order, then each built-in one
+    /// whose name none of them uses (case-insensitive).</summary>
+    private static HeaderSetting[] MergeHeaders(List<HeaderSetting>? configured, IReadOnlyList<HeaderSetting> builtIn)
+    {
+        configured ??= [];
+        return
+        [
+            .. configured,
+            .. builtIn.Where(b => !configured.Any(c => string.Equals(c.Name, b.Name, StringComparison.OrdinalIgnoreCase))),
+        ];
+    }
+
+    private static void CheckDefaultServers(List<ServerConfig> servers)
+    {
+        var seen = new HashSet<System.Net.IPEndPoint>();
+        foreach (var listen in servers.SelectMany(s => s.Listens).Where(l => l.DefaultServer))
+            if (!seen.Add(listen.EndPoint))
+                throw ConfigError.At($"a duplicate default server for {listen.EndPoint}", listen.File, listen.Line);
+    }
+}

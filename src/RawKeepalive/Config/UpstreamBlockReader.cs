@@ -1,0 +1,88 @@
+namespace RawKeepalive.Config;
+
+/// <summary>What an <c>upstream name {}</c> block says, before the http block's keepalive_defaults is known.</summary>
+internal sealed class UpstreamDraft(string name, ConfigDirective where)
+{
+    public string Name { get; } = name;
+    public ConfigDirective Where { get; } = where;
+    public List<UpstreamServerConfig> Servers { get; } = [];
+    public int? Keepalive;
+    public bool KeepaliveLocal;
+    public int? KeepaliveRequests;
+    public long? KeepaliveTimeoutMs;
+    public long? KeepaliveTimeMs;
+}
+
+/// <summary>Reads an upstream block: its server lines (resolved now, as nginx does) and keepalive settings.</summary>
+internal static class UpstreamBlockReader
+{
+    // server parameters nginx has and we do not implement yet ("weight=5" is named "weight").
+    private static readonly HashSet<string> UnsupportedServerParameters = new(StringComparer.Ordinal)
+    {
+        "weight", "max_fails", "fail_timeout", "backup", "down", "max_conns", "resolve", "service", "slow_start", "route", "drain",
+    };
+
+    public static UpstreamDraft Read(ConfigDirective block)
+    {
+        var draft = new UpstreamDraft(block.Args[0], block);
+        foreach (var d in block.Block!)
+        {
+            switch (d.Name)
+            {
+                case "server": draft.Servers.Add(ReadServer(d)); break;
+                case "keepalive":
+                    if (!Units.TryParseDigits(d.Args[0], out long n) || n > int.MaxValue) throw DirectiveArgs.InvalidValueIn(d);
+                    draft.Keepalive = (int)n;
+                    if (d.Args.Count == 2)
+                        draft.KeepaliveLocal = d.Args[1] == "local" ? true : throw DirectiveArgs.InvalidParameter(d, d.Args[1]);
+                    break;
+                case "keepalive_requests": draft.KeepaliveRequests = DirectiveArgs.Number(d); break;
+                case "keepalive_timeout": draft.KeepaliveTimeoutMs = DirectiveArgs.TimeMs(d); break;
+                case "keepalive_time": draft.KeepaliveTimeMs = DirectiveArgs.TimeMs(d); break;
+                default: throw new InvalidOperationException($"directive table allows \"{d.Name}\" in upstream but nothing reads it");
+            }
+        }
+        if (draft.Servers.Count == 0) throw ConfigError.At("no servers are inside upstream", block);
+        return draft;
+    }
+
+    private static UpstreamServerConfig ReadServer(ConfigDirective d)
+    {
+        string text = d.Args[0];
+        if (d.Args.Count > 1)
+        {
+            string parameter = d.Args[1];
+            int eq = parameter.IndexOf('=');
+            string name = eq < 0 ? parameter : parameter[..eq];
+            if (UnsupportedServerParameters.Contains(name)) throw DirectiveArgs.ParameterNotSupported(d, name);
+            throw DirectiveArgs.InvalidParameter(d, parameter);
+        }
+        if (text.StartsWith("unix:", StringComparison.Ordinal))
+            throw ConfigError.At($"unix sockets in upstream \"{text}\" are not supported yet", d);
+        if (!HostPort.TryParse(text, 80, out var hostPort, out string error))
+            throw ConfigError.At($"{error} in upstream \"{text}\"", d);
+        var addresses = hostPort.ResolveEndPoints();
+        if (addresses.Length == 0) throw ConfigError.At($"host not found in upstream \"{text}\"", d);
+        return new UpstreamServerConfig { Text = text, Addresses = addresses };
+    }
+
+    /// <summary>The final record: keepalive defaults depend on keepalive_defaults (current: an implicit
+    /// "keepalive 32 local"; legacy: no pool unless "keepalive" is set).</summary>
+    public static UpstreamConfig Finish(UpstreamDraft draft, bool legacy)
+    {
+        var defaults = ConfigDefaults.Upstream;
+        bool explicitKeepalive = draft.Keepalive is not null;
+        return new UpstreamConfig
+        {
+            Name = draft.Name,
+            Servers = draft.Servers,
+            Keepalive = draft.Keepalive ?? (legacy ? 0 : ConfigDefaults.ImplicitKeepalive),
+            KeepaliveLocal = explicitKeepalive ? draft.KeepaliveLocal : !legacy,
+            KeepaliveRequests = draft.KeepaliveRequests ?? defaults.KeepaliveRequests,
+            KeepaliveTimeoutMs = draft.KeepaliveTimeoutMs ?? defaults.KeepaliveTimeoutMs,
+            KeepaliveTimeMs = draft.KeepaliveTimeMs ?? defaults.KeepaliveTimeMs,
+            File = draft.Where.File,
+            Line = draft.Where.Line,
+        };
+    }
+}
