@@ -314,7 +314,11 @@ public sealed unsafe partial class ClientConnection
             n += HeaderBytes.Copy(": "u8, gen[n..]);
             int valueLength = VariableWriter.Write(set.Value, this, gen[n..]);
             if (valueLength <= 0) n = mark;   // an empty value means the header is not sent
-            else n += valueLength + HeaderBytes.Copy("\r\n"u8, gen[n..]);
+            else
+            {
+                n += valueLength;
+                n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+            }
         }
         n += WriteFramingHeader(gen[n..]);
         n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
