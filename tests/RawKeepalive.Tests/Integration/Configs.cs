@@ -75,4 +75,29 @@ public static class Configs
             }
         }
         """;
+
+    /// <summary>
+    /// The TL;DR config (keepalive 64, proxy_http_version 1.1, Connection cleared) with
+    /// <paramref name="upstreamExtra"/> in the upstream and <paramref name="locationExtra"/> in the location:
+    /// for tests of the pool's limits, whose meaning must not depend on the defaults.
+    /// </summary>
+    public static string Keepalive(string upstreamExtra = "", string locationExtra = "", string servers = "server 127.0.0.1:{BACKEND};") => $$"""
+        events { worker_connections 1024; }
+        http {
+            upstream app_backend {
+                {{servers}}
+                keepalive 64;
+                {{upstreamExtra}}
+            }
+            server {
+                listen 127.0.0.1:{PORT};
+                location / {
+                    proxy_pass http://app_backend;
+                    proxy_http_version 1.1;
+                    proxy_set_header Connection "";
+                    {{locationExtra}}
+                }
+            }
+        }
+        """;
 }

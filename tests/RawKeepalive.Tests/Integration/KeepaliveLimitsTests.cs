@@ -15,7 +15,7 @@ public sealed class KeepaliveLimitsTests : ProxyTestBase
     public void KeepaliveRequests100_OpensANewUpstreamConnectionEvery100Requests()
     {
         var backend = StartBackend();
-        var proxy = StartProxy(Configs.With("keepalive_requests 100;"), backend);
+        var proxy = StartProxy(Configs.Keepalive("keepalive_requests 100;"), backend);
         var seen = new ConcurrentDictionary<int, (int Connection, int Request)>();
         var result = new LoadRunner
         {
@@ -36,7 +36,7 @@ public sealed class KeepaliveLimitsTests : ProxyTestBase
     public void KeepaliveTimeout1s_ClosesIdleUpstreamConnections()
     {
         var backend = StartBackend();
-        var proxy = StartProxy(Configs.With("keepalive_timeout 1s;"), backend);
+        var proxy = StartProxy(Configs.Keepalive("keepalive_timeout 1s;"), backend);
         var client = Connect(proxy);
 
         Assert.That(client.Get("/").Get("X-Connection"), Is.EqualTo("1"));
@@ -58,7 +58,7 @@ public sealed class KeepaliveLimitsTests : ProxyTestBase
     public void BackendClosesIdleFirst_StaleConnectionRace_NoBadGateway()
     {
         var backend = StartBackend(idleTimeout: TimeSpan.FromMilliseconds(500));
-        var proxy = StartProxy(Configs.With("keepalive 64;\nkeepalive_timeout 65s;"), backend);
+        var proxy = StartProxy(Configs.Keepalive("keepalive_timeout 65s;"), backend);
         var result = new LoadRunner
         {
             Port = proxy.Port,

@@ -14,7 +14,7 @@ public sealed class UpstreamFailureTests : ProxyTestBase
     {
         var backend = StartBackend();
         int down = FreePort.ProbeOther(backend.Port);
-        var proxy = StartProxy(Configs.With(servers: "server 127.0.0.1:{BACKEND};\nserver 127.0.0.1:{BACKEND2};"), backend.Port, down);
+        var proxy = StartProxy(Configs.Keepalive(servers: "server 127.0.0.1:{BACKEND};\nserver 127.0.0.1:{BACKEND2};"), backend.Port, down);
         var result = new LoadRunner
         {
             Port = proxy.Port,
@@ -30,7 +30,7 @@ public sealed class UpstreamFailureTests : ProxyTestBase
     public void NothingListening_502_AndTheErrorLogSaysWhy()
     {
         int down = FreePort.Probe();
-        var proxy = StartProxy(Configs.With(), down);
+        var proxy = StartProxy(Configs.Keepalive(), down);
         var response = Connect(proxy).Get("/");
         Assert.That(response.Status, Is.EqualTo(502));
         Assert.That(proxy.WaitForErrorLog("refused"), Is.True, "the error log should name the connect failure:\n" + proxy.ErrorLog);
@@ -43,7 +43,7 @@ public sealed class UpstreamFailureTests : ProxyTestBase
         silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         silent.Listen(16); // the kernel completes handshakes; nobody ever reads or answers
         int port = ((IPEndPoint)silent.LocalEndPoint!).Port;
-        var proxy = StartProxy(Configs.With(locationExtra: "proxy_read_timeout 1s;"), port);
+        var proxy = StartProxy(Configs.Keepalive(locationExtra: "proxy_read_timeout 1s;"), port);
 
         var response = Connect(proxy, TimeSpan.FromSeconds(20)).Get("/");
         Assert.That(response.Status, Is.EqualTo(504));
@@ -54,7 +54,7 @@ public sealed class UpstreamFailureTests : ProxyTestBase
     public void BackendAcceptsButHangs_ProxyReadTimeout1s_504()
     {
         var backend = StartBackend();
-        var proxy = StartProxy(Configs.With(locationExtra: "proxy_read_timeout 1s;"), backend);
+        var proxy = StartProxy(Configs.Keepalive(locationExtra: "proxy_read_timeout 1s;"), backend);
         var client = Connect(proxy, TimeSpan.FromSeconds(20));
         Assert.That(client.Get("/?hang=1").Status, Is.EqualTo(504));
         Assert.That(client.Get("/?size=5").Body, Is.EqualTo(TestBackend.Body(5)), "the client connection goes on after a 504");
