@@ -1,0 +1,331 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using NUnit.Framework;
+
+namespace RawKeepalive.Tests.Support;
+
+/// <summary>
+/// The only way tests start the binary. Writes the test's config into a fresh temporary prefix,
+/// runs <c>RAWKEEPALIVE_BIN -p PREFIX -c CONFIG</c> in the foreground with its output captured,
+/// and waits until the listen port accepts. Dispose kills it (whole process tree) and deletes the prefix.
+/// <para>Template placeholders: <c>{PORT}</c>, <c>{PORT2}</c> (free ports probed for the proxy's listens),
+/// <c>{BACKEND}</c>, <c>{BACKEND2}</c> (backend ports), <c>{PREFIX}</c>, <c>{ERRLOG}</c>, <c>{PIDFILE}</c>.
+/// Unless the test says otherwise the config starts with
+/// <c>daemon off; master_process off; error_log ERRLOG info; pid PIDFILE;</c> on its first line,
+/// so later process work cannot make tests fork or leak.</para>
+/// </summary>
+public sealed class ProxyProcess : IDisposable
+{
+    public const string ConfigFileName = "rawkeepalive.conf";
+
+    private static readonly ConcurrentDictionary<ProxyProcess, byte> Live = new();
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly StringBuilder _output = new();
+    private readonly Process _process;
+    private bool _disposed;
+
+    private ProxyProcess(string template, int backend, int backend2, bool preamble)
+    {
+        Prefix = Directory.CreateTempSubdirectory("rawkeepalive-test-").FullName;
+        Directory.CreateDirectory(Path.Combine(Prefix, "logs"));
+        Directory.CreateDirectory(Path.Combine(Prefix, "conf"));
+        Port = FreePort.ProbeOther(backend, backend2);
+        Port2 = FreePort.ProbeOther(backend, backend2, Port);
+        ConfigPath = Path.Combine(Prefix, "conf", ConfigFileName);
+        ConfigText = Render(template, Prefix, Port, Port2, backend, backend2, preamble);
+        File.WriteAllText(ConfigPath, ConfigText);
+
+        var start = new ProcessStartInfo(BinaryPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = Prefix,
+        };
+        foreach (string arg in new[] { "-p", Prefix, "-c", ConfigPath })
+            start.ArgumentList.Add(arg);
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) => AppendOutput("stdout", e.Data);
+        _process.ErrorDataReceived += (_, e) => AppendOutput("stderr", e.Data);
+        _process.Start();
+        Live[this] = 0;
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Prefix { get; }
+
+    public string ConfigPath { get; }
+
+    public string ConfigText { get; }
+
+    /// <summary>The port substituted for <c>{PORT}</c>.</summary>
+    public int Port { get; }
+
+    /// <summary>The port substituted for <c>{PORT2}</c>.</summary>
+    public int Port2 { get; }
+
+    public string ErrorLogPath => Path.Combine(Prefix, "logs", "error.log");
+
+    public string PidFilePath => Path.Combine(Prefix, "logs", "rawkeepalive.pid");
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The error log's current contents ("" before it exists).</summary>
+    public string ErrorLog
+    {
+        get
+        {
+            try
+            {
+                using var stream = new FileStream(ErrorLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                return new StreamReader(stream).ReadToEnd();
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return "";
+            }
+        }
+    }
+
+    /// <summary>Captured stdout and stderr.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    /// <summary>The binary under test: <c>RAWKEEPALIVE_BIN</c>, else <c>artifacts/bin/rawkeepalive</c> above the test assembly.</summary>
+    public static string BinaryPath
+    {
+        get
+        {
+            string? fromEnv = Environment.GetEnvironmentVariable("RAWKEEPALIVE_BIN");
+            if (!string.IsNullOrEmpty(fromEnv))
+                return fromEnv;
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "artifacts", "bin", "rawkeepalive");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+            Assert.Fail("RAWKEEPALIVE_BIN is not set and no artifacts/bin/rawkeepalive was found: run the tests with `make test`.");
+            return "";
+        }
+    }
+
+    /// <summary>
+    /// True when the binary under test is stock nginx (used to validate this suite against nginx). Stock nginx
+    /// has the pre-1.29.7 defaults, which are what <c>keepalive_defaults legacy;</c> selects, so that
+    /// directive is dropped from configs written for it.
+    /// </summary>
+    public static bool IsNginx => Path.GetFileName(BinaryPath) == "nginx";
+
+    /// <summary>Starts the binary on <paramref name="template"/> and waits until <c>{PORT}</c> (and <c>{PORT2}</c> when used) accept.</summary>
+    /// <param name="preamble">False when the test writes its own daemon/master_process/error_log/pid lines.</param>
+    public static ProxyProcess Start(string template, int backend = 0, int backend2 = 0, bool preamble = true)
+    {
+        const int attempts = 3;
+        for (int attempt = 1; ; attempt++)
+        {
+            var proxy = new ProxyProcess(template, backend, backend2, preamble);
+            string? failure = proxy.WaitUntilListening(template.Contains("{PORT2}", StringComparison.Ordinal));
+            if (failure is null)
+                return proxy;
+            string details = proxy.Describe();
+            proxy.Dispose();
+            bool portRace = details.Contains("Address already in use", StringComparison.OrdinalIgnoreCase)
+                || details.Contains("EADDRINUSE", StringComparison.Ordinal);
+            if (!portRace || attempt == attempts)
+                Assert.Fail($"{failure} (attempt {attempt})\n{details}");
+        }
+    }
+
+    /// <summary>Runs <c>-t</c> on <paramref name="template"/>; returns the exit code and all output.</summary>
+    public static ConfigTestResult RunConfigTest(string template, int backend = 0, int backend2 = 0, bool preamble = true)
+    {
+        string prefix = Directory.CreateTempSubdirectory("rawkeepalive-test-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(prefix, "logs"));
+            Directory.CreateDirectory(Path.Combine(prefix, "conf"));
+            int port = FreePort.ProbeOther(backend, backend2);
+            int port2 = FreePort.ProbeOther(backend, backend2, port);
+            string configPath = Path.Combine(prefix, "conf", ConfigFileName);
+            string text = Render(template, prefix, port, port2, backend, backend2, preamble);
+            File.WriteAllText(configPath, text);
+
+            var start = new ProcessStartInfo(BinaryPath)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+                WorkingDirectory = prefix,
+            };
+            foreach (string arg in new[] { "-p", prefix, "-c", configPath, "-t" })
+                start.ArgumentList.Add(arg);
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(StartTimeout))
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+                Assert.Fail($"`-t` did not exit within {StartTimeout.TotalSeconds} s");
+            }
+            Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
+            string output = (stdout.IsCompletedSuccessfully ? stdout.Result : "") + (stderr.IsCompletedSuccessfully ? stderr.Result : "");
+            return new ConfigTestResult(process.ExitCode, output) { ConfigPath = configPath, ConfigText = text };
+        }
+        finally
+        {
+            TryDelete(prefix);
+        }
+    }
+
+    internal static string Render(string template, string prefix, int port, int port2, int backend, int backend2, bool preamble)
+    {
+        string errorLog = Path.Combine(prefix, "logs", "error.log");
+        string pidFile = Path.Combine(prefix, "logs", "rawkeepalive.pid");
+        string text = template
+            .Replace("{PORT}", port.ToString(), StringComparison.Ordinal)
+            .Replace("{PORT2}", port2.ToString(), StringComparison.Ordinal)
+            .Replace("{BACKEND}", backend.ToString(), StringComparison.Ordinal)
+            .Replace("{BACKEND2}", backend2.ToString(), StringComparison.Ordinal)
+            .Replace("{PREFIX}", prefix, StringComparison.Ordinal)
+            .Replace("{ERRLOG}", errorLog, StringComparison.Ordinal)
+            .Replace("{PIDFILE}", pidFile, StringComparison.Ordinal);
+        if (IsNginx)
+            text = text.Replace("keepalive_defaults legacy;", "", StringComparison.Ordinal);
+        // One line, so a directive's line number in the written file is its template line + 1.
+        return preamble ? $"daemon off; master_process off; error_log {errorLog} info; pid {pidFile};\n{text}" : text;
+    }
+
+    internal static int LineOf(string text, string needle)
+    {
+        string[] lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Contains(needle, StringComparison.Ordinal))
+                return i + 1;
+        }
+        throw new ArgumentException($"\"{needle}\" is not in the config");
+    }
+
+    /// <summary>1-based line number of the first line of the written config that contains <paramref name="text"/>.</summary>
+    public int LineOf(string text) => LineOf(ConfigText, text);
+
+    /// <summary>Null once the listen port(s) accept; otherwise why not.</summary>
+    private string? WaitUntilListening(bool port2)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < StartTimeout)
+        {
+            if (_process.HasExited)
+                return $"{Path.GetFileName(BinaryPath)} exited with code {_process.ExitCode} before listening on port {Port}";
+            if (Accepts(Port) && (!port2 || Accepts(Port2)))
+                return null;
+            Thread.Sleep(50);
+        }
+        return $"{Path.GetFileName(BinaryPath)} did not listen on port {Port} within {StartTimeout.TotalSeconds} s";
+    }
+
+    private static bool Accepts(int port)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits (bounded) until the error log contains <paramref name="text"/>; logs may be written after the response.</summary>
+    public bool WaitForErrorLog(string text, TimeSpan? timeout = null) =>
+        Wait.Until(() => ErrorLog.Contains(text, StringComparison.OrdinalIgnoreCase), timeout ?? TimeSpan.FromSeconds(5));
+
+    /// <summary>Exit state, captured output and the error log's tail, for failure messages.</summary>
+    public string Describe()
+    {
+        string state = _process.HasExited ? $"exited with code {_process.ExitCode}" : $"running as pid {_process.Id}";
+        string log = ErrorLog;
+        if (log.Length > 8000)
+            log = "...\n" + log[^8000..];
+        return $"--- {BinaryPath} -p {Prefix} -c {ConfigPath}: {state}\n--- config:\n{ConfigText}\n--- stdout/stderr:\n{Output}\n--- error log:\n{log}";
+    }
+
+    private void AppendOutput(string stream, string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.Append(stream).Append(": ").Append(line).Append('\n');
+    }
+
+    /// <summary>Kills every process a test left running (for the assembly teardown).</summary>
+    public static int KillAll()
+    {
+        int killed = 0;
+        foreach (var proxy in Live.Keys)
+        {
+            if (!proxy._process.HasExited)
+                killed++;
+            proxy.Dispose();
+        }
+        return killed;
+    }
+
+    public void Dispose()
+    {
+        lock (_output)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+        }
+        try
+        {
+            if (!_process.HasExited)
+                _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+        catch (InvalidOperationException)
+        {
+            // never started or already reaped
+        }
+        finally
+        {
+            Live.TryRemove(this, out _);
+            _process.Dispose();
+            TryDelete(Prefix);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+
+namespace RawKeepalive.Tests.Support;
+
+/// <summary>
+/// Base for tests that start backends, proxies and clients: everything made through it is disposed
+/// (processes killed) when the test ends or its <c>CancelAfter</c> fires, and a failed test's output
+/// gets each proxy's config, captured output and error log, and each backend's protocol errors.
+/// </summary>
+public abstract class ProxyTestBase
+{
+    private readonly List<IDisposable> _resources = [];
+    private readonly List<ProxyProcess> _proxies = [];
+    private readonly List<TestBackend> _backends = [];
+    private CancellationTokenRegistration _onCancel;
+
+    protected static CancellationToken Cancellation => TestContext.CurrentContext.CancellationToken;
+
+    [SetUp]
+    public void TrackCancellation() => _onCancel = Cancellation.Register(DisposeAll);
+
+    [TearDown]
+    public void DisposeResources()
+    {
+        _onCancel.Dispose();
+        if (TestContext.CurrentContext.Result.Outcome.Status == TestStatus.Failed)
+        {
+            lock (_resources)
+            {
+                foreach (var proxy in _proxies)
+                    TestContext.Out.WriteLine(proxy.Describe());
+                foreach (var backend in _backends)
+                {
+                    TestContext.Out.WriteLine($"--- backend :{backend.Port}: accepted {backend.AcceptedConnections}, open {backend.OpenConnections}, {backend.RequestCount} requests");
+                    foreach (string error in backend.ProtocolErrors.Take(10))
+                        TestContext.Out.WriteLine($"    protocol error: {error}");
+                }
+            }
+        }
+        DisposeAll();
+    }
+
+    private void DisposeAll()
+    {
+        List<IDisposable> resources;
+        lock (_resources)
+        {
+            resources = [.. _resources];
+            resources.Reverse();
+            _resources.Clear();
+            _proxies.Clear();
+            _backends.Clear();
+        }
+        foreach (var resource in resources)
+            resource.Dispose();
+    }
+
+    protected T Track<T>(T resource) where T : IDisposable
+    {
+        lock (_resources)
+        {
+            _resources.Add(resource);
+            if (resource is ProxyProcess proxy)
+                _proxies.Add(proxy);
+            if (resource is TestBackend backend)
+                _backends.Add(backend);
+        }
+        return resource;
+    }
+
+    protected TestBackend StartBackend(TimeSpan? idleTimeout = null, bool http10 = false) =>
+        Track(new TestBackend(idleTimeout, http10));
+
+    /// <summary>Starts the proxy on <paramref name="template"/>; <c>{BACKEND}</c>/<c>{BACKEND2}</c> become the given ports.</summary>
+    protected ProxyProcess StartProxy(string template, int backend = 0, int backend2 = 0, bool preamble = true) =>
+        Track(ProxyProcess.Start(template, backend, backend2, preamble));
+
+    protected ProxyProcess StartProxy(string template, TestBackend backend, TestBackend? backend2 = null) =>
+        StartProxy(template, backend.Port, backend2?.Port ?? 0);
+
+    protected RawHttpClient Connect(ProxyProcess proxy, TimeSpan? timeout = null) =>
+        Track(new RawHttpClient(proxy.Port, timeout));
+
+    protected RawHttpClient Connect(int port, TimeSpan? timeout = null) =>
+        Track(new RawHttpClient(port, timeout));
+}

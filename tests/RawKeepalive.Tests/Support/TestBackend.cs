@@ -1,0 +1,338 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace RawKeepalive.Tests.Support;
+
+/// <summary>
+/// A real HTTP/1.1 origin over loopback, one blocking thread per connection, that counts the
+/// connections it accepts and numbers them. Every response carries <c>X-Connection: N</c> (the
+/// connection's number) and <c>X-Request: k</c> (the k-th request on it), so a test can tell
+/// whether the proxy reused an upstream connection.
+/// <para>Query parameters: <c>size=N</c> body of <see cref="Body"/>(N); <c>chunked=1</c> chunked body;
+/// <c>status=S</c> (no body for 1xx, 204, 304 and HEAD); <c>close=1</c> answer with
+/// <c>Connection: close</c> and close; <c>nolength=1</c> body delimited by close; <c>interim=1</c> send a
+/// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>hang=1</c> never answer.
+/// Path <c>/echo</c> answers with the request body, <c>X-Body-Length</c> and, when the body came
+/// chunked, <c>X-Received-Chunked: 1</c>.</para>
+/// </summary>
+public sealed class TestBackend : IDisposable
+{
+    /// <summary>Chunk sizes used in turn for chunked bodies (backend responses and client uploads).</summary>
+    public static readonly int[] ChunkSizes = [1, 10, 100, 1000, 8192, 4095, 8192, 333, 7, 8191];
+
+    private static readonly ConcurrentDictionary<int, byte[]> Bodies = new();
+
+    private readonly ConcurrentDictionary<int, (Socket Socket, Thread Thread)> _connections = new();
+    private readonly ConcurrentQueue<BackendRequest> _requests = new();
+    private readonly ConcurrentQueue<string> _errors = new();
+    private Socket? _listener;
+    private Thread? _acceptThread;
+    private int _accepted;
+    private int _open;
+    private volatile bool _stopping;
+
+    public TestBackend(TimeSpan? idleTimeout = null, bool http10 = false)
+    {
+        IdleTimeout = idleTimeout;
+        Http10 = http10;
+        Listen(0);
+    }
+
+    public int Port { get; private set; }
+
+    /// <summary>Close a connection that has waited longer than this for its next request (null: never).</summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>Answer HTTP/1.0, closing after each response unless the request asked for keep-alive.</summary>
+    public bool Http10 { get; set; }
+
+    public int AcceptedConnections => Volatile.Read(ref _accepted);
+
+    public int OpenConnections => Volatile.Read(ref _open);
+
+    public IReadOnlyList<BackendRequest> Requests => _requests.ToArray();
+
+    public IReadOnlyList<string> ReceivedHeads => _requests.Select(r => r.Head).ToArray();
+
+    public int RequestCount => _requests.Count;
+
+    /// <summary>Protocol violations seen in what the proxy sent (each answered with 400 and a close).</summary>
+    public IReadOnlyList<string> ProtocolErrors => _errors.ToArray();
+
+    /// <summary>The deterministic body of <paramref name="n"/> bytes that <c>size=n</c> returns (cached, do not modify).</summary>
+    public static byte[] Body(int n) => Bodies.GetOrAdd(n, static n =>
+    {
+        var body = new byte[n];
+        for (int i = 0; i < n; i++)
+            body[i] = (byte)(i % 251); // prime period: any shifted or dropped byte shows
+        return body;
+    });
+
+    private void Listen(int port)
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        listener.Listen(1024);
+        Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        _stopping = false;
+        _listener = listener;
+        _acceptThread = new Thread(() => AcceptLoop(listener)) { IsBackground = true, Name = $"backend-{Port}-accept" };
+        _acceptThread.Start();
+    }
+
+    private void AcceptLoop(Socket listener)
+    {
+        while (true)
+        {
+            Socket socket;
+            try
+            {
+                socket = listener.Accept();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            socket.NoDelay = true;
+            int number = Interlocked.Increment(ref _accepted);
+            Interlocked.Increment(ref _open);
+            var thread = new Thread(() => Serve(socket, number)) { IsBackground = true, Name = $"backend-{Port}-conn-{number}" };
+            _connections[number] = (socket, thread);
+            thread.Start();
+        }
+    }
+
+    private void Serve(Socket socket, int connection)
+    {
+        bool graceful = true;
+        try
+        {
+            var reader = new SocketReader(socket);
+            for (int number = 1; ; number++)
+            {
+                if (IdleTimeout is { } idle && !reader.WaitForData(idle))
+                {
+                    graceful = false; // as a real server's idle close: no draining, so a late request meets a reset
+                    return;
+                }
+                BackendRequest? request;
+                byte[] body;
+                try
+                {
+                    (request, body) = ReadRequest(socket, reader, connection, number);
+                }
+                catch (InvalidDataException e)
+                {
+                    _errors.Enqueue($"connection {connection} request {number}: {e.Message}");
+                    SendAll(socket, Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+                    return;
+                }
+                if (request is null)
+                    return;
+                _requests.Enqueue(request);
+                if (!Respond(socket, reader, request, body))
+                    return;
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            graceful = false;
+        }
+        finally
+        {
+            Close(socket, graceful && !_stopping);
+            _connections.TryRemove(connection, out _);
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    private (BackendRequest?, byte[]) ReadRequest(Socket socket, SocketReader reader, int connection, int number)
+    {
+        string? line = reader.ReadLine();
+        if (line is null)
+            return (null, []);
+        var head = new StringBuilder(line).Append("\r\n");
+        string[] parts = line.Split(' ');
+        if (parts.Length != 3 || parts[0].Length == 0 || !parts[0].All(SocketReader.IsTokenChar) || parts[1].Length == 0)
+            throw new InvalidDataException($"invalid request line: \"{line}\"");
+        string version = parts[2];
+        if (version is not ("HTTP/1.0" or "HTTP/1.1"))
+            throw new InvalidDataException($"unsupported version in request line: \"{line}\"");
+        var headers = reader.ReadHeaders(head);
+        if (version == "HTTP/1.1" && headers.GetAll("Host").Count != 1)
+            throw new InvalidDataException($"HTTP/1.1 request needs exactly one Host header:\n{head}");
+
+        var lengths = headers.GetAll("Content-Length");
+        var encodings = headers.GetAll("Transfer-Encoding");
+        if (lengths.Count > 0 && encodings.Count > 0)
+            throw new InvalidDataException($"request has both Content-Length and Transfer-Encoding:\n{head}");
+        if (lengths.Distinct().Count() > 1)
+            throw new InvalidDataException($"request has conflicting Content-Length values:\n{head}");
+
+        if (headers.HasToken("Expect", "100-continue") && version == "HTTP/1.1" && !Http10)
+            SendAll(socket, "HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray());
+
+        byte[] body = [];
+        bool chunked = false;
+        if (encodings.Count > 0)
+        {
+            if (encodings.Count != 1 || !string.Equals(encodings[0].Trim(), "chunked", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidDataException($"unsupported Transfer-Encoding:\n{head}");
+            if (version == "HTTP/1.0")
+                throw new InvalidDataException($"chunked request body in HTTP/1.0:\n{head}");
+            chunked = true;
+            body = reader.ReadChunked(out _, out _);
+        }
+        else if (lengths.Count > 0)
+        {
+            if (!int.TryParse(lengths[0], out int length) || length < 0 || !lengths[0].All(char.IsAsciiDigit))
+                throw new InvalidDataException($"invalid Content-Length:\n{head}");
+            body = reader.ReadExact(length);
+        }
+        var request = new BackendRequest(connection, number, parts[0], parts[1], version, headers, head.ToString(), body.Length, chunked);
+        return (request, body);
+    }
+
+    /// <summary>Writes the response; false when the connection is to be closed after it.</summary>
+    private bool Respond(Socket socket, SocketReader reader, BackendRequest request, byte[] requestBody)
+    {
+        var query = ParseQuery(request.Target);
+        int Query(string name, int fallback) => query.TryGetValue(name, out var v) && int.TryParse(v, out int n) ? n : fallback;
+
+        if (Query("hang", 0) == 1)
+        {
+            while (!_stopping && !reader.WaitForData(TimeSpan.FromMilliseconds(200))) { }
+            return false;
+        }
+        if (Query("delay", 0) is > 0 and int delay)
+            Thread.Sleep(delay);
+
+        bool echo = request.Path == "/echo";
+        byte[] body = echo ? requestBody : Body(Query("size", 0));
+        int status = Query("status", 200);
+        bool bodiless = status is < 200 or 204 or 304;
+        bool sendBody = !bodiless && request.Method != "HEAD";
+        bool chunked = Query("chunked", 0) == 1 && !Http10 && request.Version == "HTTP/1.1";
+        bool noLength = Query("nolength", 0) == 1;
+
+        bool keepAlive = request.Version == "HTTP/1.1" && !Http10
+            ? !request.Headers.HasToken("Connection", "close")
+            : request.Headers.HasToken("Connection", "keep-alive");
+        if (Query("close", 0) == 1 || noLength)
+            keepAlive = false;
+
+        string version = Http10 ? "HTTP/1.0" : "HTTP/1.1";
+        var head = new StringBuilder();
+        if (Query("interim", 0) == 1 && !Http10)
+            head.Append("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n");
+        head.Append(version).Append(' ').Append(status).Append(' ').Append(Reason(status)).Append("\r\n");
+        head.Append("Server: TestBackend\r\n");
+        head.Append("X-Connection: ").Append(request.Connection).Append("\r\n");
+        head.Append("X-Request: ").Append(request.Number).Append("\r\n");
+        if (echo)
+        {
+            head.Append("X-Body-Length: ").Append(requestBody.Length).Append("\r\n");
+            if (request.BodyChunked)
+                head.Append("X-Received-Chunked: 1\r\n");
+        }
+        if (!bodiless && !noLength)
+            head.Append(chunked ? "Transfer-Encoding: chunked\r\n" : $"Content-Length: {body.Length}\r\n");
+        if (!keepAlive)
+            head.Append("Connection: close\r\n");
+        else if (version == "HTTP/1.0" || request.Version == "HTTP/1.0")
+            head.Append("Connection: keep-alive\r\n");
+        head.Append("\r\n");
+
+        var wire = new MemoryStream();
+        wire.Write(Encoding.Latin1.GetBytes(head.ToString()));
+        if (sendBody)
+            wire.Write(chunked && !noLength ? RawHttpClient.Chunk(body) : body);
+        SendAll(socket, wire.GetBuffer().AsSpan(0, (int)wire.Length));
+        return keepAlive;
+    }
+
+    private static Dictionary<string, string> ParseQuery(string target)
+    {
+        var query = new Dictionary<string, string>(StringComparer.Ordinal);
+        int q = target.IndexOf('?');
+        if (q < 0)
+            return query;
+        foreach (string pair in target[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = pair.IndexOf('=');
+            query[eq < 0 ? pair : pair[..eq]] = eq < 0 ? "" : pair[(eq + 1)..];
+        }
+        return query;
+    }
+
+    private static string Reason(int status) => status switch
+    {
+        200 => "OK", 201 => "Created", 204 => "No Content", 301 => "Moved Permanently", 302 => "Found",
+        304 => "Not Modified", 400 => "Bad Request", 404 => "Not Found", 500 => "Internal Server Error",
+        502 => "Bad Gateway", 503 => "Service Unavailable", _ => "Status",
+    };
+
+    private static void SendAll(Socket socket, ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+            bytes = bytes[socket.Send(bytes)..];
+    }
+
+    /// <summary>
+    /// Graceful: FIN first, then drain what the peer still sends, so unread input cannot turn the close into a
+    /// reset that destroys the response in flight. Otherwise an immediate close.
+    /// </summary>
+    private static void Close(Socket socket, bool graceful)
+    {
+        try
+        {
+            if (graceful)
+            {
+                socket.Shutdown(SocketShutdown.Send);
+                socket.ReceiveTimeout = 1000;
+                var sink = new byte[16 * 1024];
+                while (socket.Receive(sink) > 0) { }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>Closes the listener and every connection, and joins their threads.</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        _listener?.Dispose();
+        _acceptThread?.Join(TimeSpan.FromSeconds(5));
+        foreach (var (socket, _) in _connections.Values)
+        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+            socket.Dispose();
+        }
+        foreach (var (_, thread) in _connections.Values)
+            thread.Join(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>Stops, then listens again on the same port (counters and records are kept).</summary>
+    public void Restart()
+    {
+        Stop();
+        Listen(Port);
+    }
+
+    public void Dispose() => Stop();
+}
