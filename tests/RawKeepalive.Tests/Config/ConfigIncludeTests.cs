@@ -65,6 +65,15 @@ public class ConfigIncludeTests
     }
 
     [Test]
+    public void MissingMainFileIsAnError()
+    {
+        using var dir = new TempDir();
+        string main = Path.Combine(dir.Path, "absent.conf");
+        Assert.That(Assert.Throws<ConfigException>(() => ConfigLoader.Load(main, dir.Path))!.Message,
+            Is.EqualTo($"open() \"{main}\" failed (2: No such file or directory)"));
+    }
+
+    [Test]
     public void IncludeCycleIsReported()
     {
         using var dir = new TempDir();
