@@ -12,7 +12,7 @@ public static class ConfigLoader
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"open() \"{path}\" failed ({e.Message})");
+            throw new ConfigException(ConfigError.OpenFailed(path, e));
         }
         return LoadText(text, path, prefix);
     }

@@ -115,7 +115,7 @@ public sealed class ConfigParser
             try { text = File.ReadAllText(file); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw ConfigError.At($"open() \"{file}\" failed ({e.Message})", directive);
+                throw ConfigError.At(ConfigError.OpenFailed(file, e), directive);
             }
             ParseStatements(new ConfigLexer(text, file), context, into, seenOnce, isFileTop: true);
         }

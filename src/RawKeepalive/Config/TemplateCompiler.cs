@@ -67,7 +67,7 @@ public static class TemplateCompiler
             if (bracket)
             {
                 if (i >= source.Length || source[i] != '}')
-                    throw ConfigError.At($"the closing bracket in \"{source[start..]}\" variable is missing", where);
+                    throw ConfigError.At($"the closing bracket in \"{name}\" variable is missing", where);
                 i++;
             }
             if (name.Length == 0) throw ConfigError.At("invalid variable name", where);
@@ -92,7 +92,7 @@ public static class TemplateCompiler
         if (NotSupported.Contains(name) || NotSupportedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))
             || char.IsAsciiDigit(name[0]))
             throw ConfigError.At($"the \"${written}\" variable is not supported yet", where);
-        throw ConfigError.At($"unknown \"{written}\" variable", where);
+        throw ConfigError.At($"unknown \"{name}\" variable", where);
     }
 
     private static void FlushLiteral(StringBuilder literal, List<TemplateSegment> segments)
