@@ -7,6 +7,8 @@ using NUnit.Framework;
 
 namespace RawKeepalive.Tests.Support;
 
+using Process = System.Diagnostics.Process;
+
 /// <summary>
 /// The only way tests start the binary. Writes the test's config into a fresh temporary prefix,
 /// runs <c>RAWKEEPALIVE_BIN -p PREFIX -c CONFIG</c> in the foreground with its output captured,
