@@ -5,7 +5,7 @@ BIN_DIR      := artifacts/bin
 BIN          := $(BIN_DIR)/rawkeepalive
 CONF         ?= conf/rawkeepalive.conf
 TEST_TIMEOUT ?= 840
-DOTNET       := DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
+DOTNET       := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
 .PHONY: all build run test bench clean
 

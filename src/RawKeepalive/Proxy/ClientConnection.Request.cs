@@ -28,6 +28,7 @@ public sealed unsafe partial class ClientConnection
 
     // Request side of the exchange. Offsets are into the client buffer.
     private int _headStart;
+    private int _bodyStart;          // first body byte, while the head is still buffered (replays start here)
     private int _bodyPos;            // next request body byte to forward (or to skip)
     private int _bodyScan;           // end of the bytes known to belong to the body
     private long _bodyUnscanned;     // Length mode: body bytes not yet seen
@@ -58,7 +59,7 @@ public sealed unsafe partial class ClientConnection
         State = ClientState.Exchanging;
         _w.Timers.Cancel(Slot);
         _headStart = _start;
-        _bodyPos = _start + _req.HeadLength;
+        _bodyStart = _bodyPos = _start + _req.HeadLength;
         _bodyScan = _bodyPos;
         _up = null;
         _headSent = _requestSent = _bodyComplete = _staleRetried = false;
@@ -535,6 +536,7 @@ public sealed unsafe partial class ClientConnection
         if (stale && !_staleRetried && _replayable && replay && _bufferedBodySent == 0)
         {
             _staleRetried = true;
+            _bodyPos = _bodyStart;
             _w.Log.Write(LogLevel.Info, Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) on a reused keepalive connection to {peer.Name}, retrying on a new connection");
             ConnectUpstream(fresh: true);
             return;
@@ -547,6 +549,7 @@ public sealed unsafe partial class ClientConnection
         bool allowed = timedOut ? cfg.ProxyNextUpstreamTimeout : cfg.ProxyNextUpstreamError;
         if (beforeResponse && allowed && (nothingSent || (replay && _replayable)) && NextPeer())
         {
+            _bodyPos = _bodyStart;
             ConnectUpstream(fresh: false);
             return;
         }

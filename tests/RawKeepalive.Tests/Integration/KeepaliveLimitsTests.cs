@@ -74,7 +74,9 @@ public sealed class KeepaliveLimitsTests : ProxyTestBase
             Assert.That(result.Status(502), Is.Zero, result.ToString());
             Assert.That(result.Failed, Is.Zero, result.ToString());
             Assert.That(result.Succeeded, Is.GreaterThanOrEqualTo(1500), "enough requests ran to hit the race: " + result);
-            Assert.That(backend.AcceptedConnections, Is.GreaterThan(20), "the backend's idle closes forced new upstream connections");
+            // LIFO reuse keeps the hot connection hot, so the race is rare but the condition is real:
+            // the backend did close pooled connections behind the proxy's back.
+            Assert.That(backend.IdleClosed, Is.GreaterThan(0), "the backend closed idle pooled connections");
         });
     }
 }

@@ -30,6 +30,8 @@ public sealed class TestBackend : IDisposable
     private Socket? _listener;
     private Thread? _acceptThread;
     private int _accepted;
+    private int _idleClosed;
+    private int _resetOnReuse;
     private int _open;
     private volatile bool _stopping;
 
@@ -48,7 +50,17 @@ public sealed class TestBackend : IDisposable
     /// <summary>Answer HTTP/1.0, closing after each response unless the request asked for keep-alive.</summary>
     public bool Http10 { get; set; }
 
+    /// <summary>Read a request that arrives on an already used connection, then reset the connection
+    /// without answering: the upstream side of the stale keepalive race, made deterministic.</summary>
+    public bool ResetReusedConnections { get; set; }
+
     public int AcceptedConnections => Volatile.Read(ref _accepted);
+
+    /// <summary>Connections closed by <see cref="IdleTimeout"/>.</summary>
+    public int IdleClosed => Volatile.Read(ref _idleClosed);
+
+    /// <summary>Connections reset by <see cref="ResetReusedConnections"/>.</summary>
+    public int ResetOnReuse => Volatile.Read(ref _resetOnReuse);
 
     public int OpenConnections => Volatile.Read(ref _open);
 
@@ -116,6 +128,7 @@ public sealed class TestBackend : IDisposable
                 if (IdleTimeout is { } idle && !reader.WaitForData(idle))
                 {
                     graceful = false; // as a real server's idle close: no draining, so a late request meets a reset
+                    Interlocked.Increment(ref _idleClosed);
                     return;
                 }
                 BackendRequest? request;
@@ -132,6 +145,12 @@ public sealed class TestBackend : IDisposable
                 }
                 if (request is null)
                     return;
+                if (ResetReusedConnections && number > 1)
+                {
+                    graceful = false;
+                    Interlocked.Increment(ref _resetOnReuse);
+                    return;
+                }
                 _requests.Enqueue(request);
                 if (!Respond(socket, reader, request, body))
                     return;
