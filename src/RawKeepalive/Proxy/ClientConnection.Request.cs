@@ -103,7 +103,14 @@ public sealed unsafe partial class ClientConnection
             RespondLocal(404, close: false);
             return;
         }
-        if (_bodyMode == RequestBodyMode.ChunkedPassthrough && _location.UpstreamHttp10) _bodyMode = RequestBodyMode.Buffered;
+        if (_bodyMode == RequestBodyMode.ChunkedPassthrough && _location.UpstreamHttp10)
+        {
+            // De-chunked from the start: the pass-through scan above is forgotten.
+            _bodyMode = RequestBodyMode.Buffered;
+            _reqChunks = default;
+            _bodyScan = _bodyPos;
+            _bodyComplete = false;
+        }
         SendContinueIfExpected();
         _triesLeft = _location.Group.Peers.Length;
         if (_location.Config.ProxyNextUpstreamTries > 0) _triesLeft = Math.Min(_triesLeft, _location.Config.ProxyNextUpstreamTries);
@@ -504,7 +511,8 @@ public sealed unsafe partial class ClientConnection
                 return true;
             }
             if (!ReadReady) return false;
-            if (_bodyPos == _end) _start = _end = _bodyPos = _bodyScan = _headStart = 0;
+            // The head stays (the request is built from it once the body is whole); decoded bytes go.
+            if (_bodyPos == _end) _end = _bodyPos = _bodyScan = _bodyStart;
             else if (_end == BufferSize) return false;
             var r = SocketInterop.Receive(Fd, BufferPointer + _end, BufferSize - _end);
             if (r.Value > 0) _end += (int)r.Value;
