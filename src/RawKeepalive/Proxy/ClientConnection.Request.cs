@@ -37,7 +37,7 @@ public sealed unsafe partial class ClientConnection
     private bool _bodyComplete;      // every body byte has been received (not necessarily sent)
     private bool _headSent, _requestSent;
     private int _headBodyBytes;      // body bytes that went out with the head's gather write
-    private bool _replayable;        // the head is still in the buffer: a stale connection can be retried
+    private bool _headBuffered;      // the head is still in the buffer: the request can be replayed, the log can quote it
     private bool _staleRetried;
     private int _triesLeft;
     private int _peer;
@@ -64,7 +64,7 @@ public sealed unsafe partial class ClientConnection
         _up = null;
         _headSent = _requestSent = _bodyComplete = _staleRetried = false;
         _headBodyBytes = 0;
-        _replayable = true;
+        _headBuffered = true;
         _bufferedBody = null;
         _bufferedBodySent = 0;
         ResetResponseState();
@@ -227,8 +227,14 @@ public sealed unsafe partial class ClientConnection
                 return;
             }
         }
+        if (_up!.Buffer < 0)
+        {
+            _w.Log.Write(LogLevel.Alert, Number, "no free I/O buffers for the upstream connection");
+            RespondLocal(502, close: true);
+            return;
+        }
         BuildRequestHead();
-        if (_up!.State == UpstreamState.Connecting)
+        if (_up.State == UpstreamState.Connecting)
             _w.Timers.Set(_up.Slot, _w.NowMs + location.Config.ProxyConnectTimeoutMs);
     }
 
@@ -261,7 +267,7 @@ public sealed unsafe partial class ClientConnection
             up.State = UpstreamState.Active;
             up.WriteReady = true;
         }
-        up.Buffer = _w.Slab.Rent();
+        up.Buffer = _w.Slab.Rent();   // -1 when the slab is exhausted: checked by the caller
         up.Start = up.End = 0;
     }
 
@@ -454,14 +460,15 @@ public sealed unsafe partial class ClientConnection
         if (_bodyPos == _end && _headSent)
         {
             _start = _end = _bodyPos = _bodyScan = _headStart = 0;
-            _replayable = false;
+            _headBuffered = false;
         }
         if (_end == BufferSize) return false;
         var r = SocketInterop.Receive(Fd, BufferPointer + _end, BufferSize - _end);
         if (r.Value > 0)
         {
             _end += (int)r.Value;
-            return ScanRequestBody() || true;
+            ScanRequestBody();   // a malformed body is answered inside; either way the state moved
+            return true;
         }
         if (r.IsAgain)
         {
@@ -541,7 +548,7 @@ public sealed unsafe partial class ClientConnection
         bool replay = HttpMethods.IsIdempotent(_req.Method) || _location!.Config.ProxyNextUpstreamNonIdempotent;
         ReleaseUpstream(reusable: false);
 
-        if (stale && !_staleRetried && _replayable && replay && _bufferedBodySent == 0)
+        if (stale && !_staleRetried && _headBuffered && replay && _bufferedBodySent == 0)
         {
             _staleRetried = true;
             _bodyPos = _bodyStart;
@@ -555,7 +562,7 @@ public sealed unsafe partial class ClientConnection
         bool nothingSent = phase == "connecting to";
         var cfg = _location!.Config;
         bool allowed = timedOut ? cfg.ProxyNextUpstreamTimeout : cfg.ProxyNextUpstreamError;
-        if (beforeResponse && allowed && (nothingSent || (replay && _replayable)) && NextPeer())
+        if (beforeResponse && allowed && (nothingSent || (replay && _headBuffered)) && NextPeer())
         {
             _bodyPos = _bodyStart;
             ConnectUpstream(fresh: false);
@@ -571,13 +578,13 @@ public sealed unsafe partial class ClientConnection
     /// <summary>nginx's log context: ", client: …, server: …, request: "…", upstream: "…", host: "…"".</summary>
     private string Context(UpstreamPeer? peer = null)
     {
-        var head = new ReadOnlySpan<byte>(HeadBase, Math.Max(0, _req.HeadLength));
+        var head = _headBuffered ? new ReadOnlySpan<byte>(HeadBase, _req.HeadLength) : default;
         Span<byte> addr = stackalloc byte[64];
         int n = SockAddr.FormatAddress(PeerAddress, addr);
-        string requestLine = _req.HeadLength > 0 ? System.Text.Encoding.ASCII.GetString(head[.._req.Target.End]) + (_req.VersionMinor == 1 ? " HTTP/1.1" : " HTTP/1.0") : "";
+        string requestLine = !head.IsEmpty ? System.Text.Encoding.ASCII.GetString(head[.._req.Target.End]) + (_req.VersionMinor == 1 ? " HTTP/1.1" : " HTTP/1.0") : "";
         string s = $", client: {System.Text.Encoding.ASCII.GetString(addr[..n])}, server: {System.Text.Encoding.ASCII.GetString(_server?.FirstName ?? [])}, request: \"{requestLine}\"";
-        if (peer is not null) s += $", upstream: \"http://{peer.Name}{System.Text.Encoding.ASCII.GetString(head[_req.Path.Start.._req.Target.End])}\"";
-        if (_req.HasHost) s += $", host: \"{System.Text.Encoding.ASCII.GetString(_req.Host.Of(head))}\"";
+        if (peer is not null && !head.IsEmpty) s += $", upstream: \"http://{peer.Name}{System.Text.Encoding.ASCII.GetString(head[_req.Path.Start.._req.Target.End])}\"";
+        if (_req.HasHost && !head.IsEmpty) s += $", host: \"{System.Text.Encoding.ASCII.GetString(_req.Host.Of(head))}\"";
         return s;
     }
 }
