@@ -201,12 +201,3 @@ public sealed unsafe partial class ClientConnection
         Fd = -1;
     }
 }
-
-public sealed unsafe partial class ClientConnection
-{
-    // What the variable writer reads.
-    internal RequestHead Request => _req;
-    internal ReadOnlySpan<byte> RequestHeadBytes => new(HeadBase, _req.HeadLength);
-    internal ServerRuntime Server => _server;
-    internal LocationRuntime? Location => _location;
-}
