@@ -51,6 +51,7 @@ public sealed class TldrConfigTests : ProxyTestBase
             Deadline = TimeSpan.FromMinutes(4),
         }.Run(Cancellation);
 
+        TestContext.Out.WriteLine($"measured: {result.Succeeded} requests, {backend.AcceptedConnections} upstream connections opened");
         Assert.Multiple(() =>
         {
             Assert.That(result.Succeeded, Is.EqualTo(Clients * RequestsPerClient), result.ToString());
