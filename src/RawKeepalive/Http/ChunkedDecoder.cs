@@ -57,6 +57,10 @@ public struct ChunkedDecoder
     /// <summary>True once the last chunk, the trailer section and the final CRLF were consumed.</summary>
     public readonly bool IsDone => _state == State.Done;
 
+    /// <summary>Chunk data bytes decoded so far (for client_max_body_size).</summary>
+    public readonly long DataBytes => _dataBytes;
+    private long _dataBytes;
+
     /// <summary>Decodes from the start of <paramref name="input"/>, stopping at the first run of chunk data.
     /// Data: input[dataStart..dataStart+dataLength) is chunk data and consumed == dataStart + dataLength.
     /// NeedMore: all of input was consumed (framing only, no data). Done: the body ended and
@@ -75,6 +79,7 @@ public struct ChunkedDecoder
                 dataStart = i;
                 dataLength = n;
                 _size -= n;
+                _dataBytes += n;
                 if (_size == 0) _state = State.DataCr;
                 consumed = i + n;
                 return ChunkStatus.Data;

@@ -170,11 +170,25 @@ public sealed unsafe partial class ClientConnection
         var status = _reqChunks.Skip(new ReadOnlySpan<byte>(BufferPointer + _bodyScan, _end - _bodyScan), out int consumed);
         _bodyScan += consumed;
         if (status == ChunkStatus.Done) _bodyComplete = true;
+        long limit = _location?.Config.ClientMaxBodySize ?? 0;
+        if (limit > 0 && _reqChunks.DataBytes > limit)
+        {
+            _w.Log.Write(LogLevel.Error, Number, $"client intended to send too large chunked body: {_reqChunks.DataBytes}+ bytes{Context()}");
+            RejectBody(413);
+            return false;
+        }
         if (status != ChunkStatus.Error) return true;
         _w.Log.Write(LogLevel.Info, Number, $"client sent invalid chunked body{Context()}");
-        if (_headSent || _up is not null) AbortExchange();
-        else RespondLocal(400, close: true);
+        RejectBody(400);
         return false;
+    }
+
+    /// <summary>A body found bad while it streams: answered if the client has seen no response yet
+    /// (the upstream connection, which got part of it, is closed), else the exchange is aborted.</summary>
+    private void RejectBody(int status)
+    {
+        if (_respStarted) AbortExchange();
+        else RespondLocal(status, close: true);
     }
 
     private static readonly byte[] Continue100 = PinnedBytes.Ascii("HTTP/1.1 100 Continue\r\n\r\n");

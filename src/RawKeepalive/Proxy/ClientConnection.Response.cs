@@ -265,7 +265,13 @@ public sealed unsafe partial class ClientConnection
                 _respScan = up.End;
                 break;
         }
-        if (_respBodyDone && up.End > _respScan) _upstreamReusable = false;   // more than the framing announced
+        if (_respBodyDone && up.End > _respScan)
+        {
+            // More than the framing announced: that connection is out of step, and the client's
+            // connection is closed after this response too.
+            _upstreamReusable = false;
+            _keepClient = false;
+        }
     }
 
     private void MalformedResponseBody()
@@ -378,7 +384,9 @@ public sealed unsafe partial class ClientConnection
         _requests++;
         if (!_keepClient || !_requestSent && _bodyMode != RequestBodyMode.None && !SkipUnsentBody())
         {
-            Close();
+            bool clientMaySend = ReadReady || _bodyMode != RequestBodyMode.None && !_bodyComplete || _end > _bodyScan;
+            if (clientMaySend) LingerThenClose();   // don't let the close reset what it is still sending
+            else Close();
             return;
         }
         _start = _bodyScan > _bodyPos ? _bodyScan : _bodyPos;
@@ -503,7 +511,6 @@ public sealed unsafe partial class ClientConnection
         _respBodyDone = true;
         _respMode = ResponseBodyMode.None;
         _keepClient = !close && ClientMayKeepAlive();
-        if (close) _bodyComplete = false;
         _requestSent = false;
 
         var gen = new Span<byte>(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
@@ -568,6 +575,10 @@ public sealed unsafe partial class ClientConnection
         _location = null;
         _headBuffered = false;
         _req.Method = HttpMethod.Get;
+        // The bad head is consumed; only bytes still arriving make the close linger.
+        _bodyMode = RequestBodyMode.None;
+        _bodyComplete = true;
+        _start = _bodyPos = _bodyScan = _end;
         RespondLocal(status, close: true);
     }
 }

@@ -4,7 +4,7 @@ using RawKeepalive.Native;
 
 namespace RawKeepalive.Proxy;
 
-public enum ClientState : byte { Closed, WaitingRequest, Exchanging }
+public enum ClientState : byte { Closed, WaitingRequest, Exchanging, Lingering }
 
 /// <summary>A client connection and the one exchange it is in at a time: reading a request head,
 /// forwarding the request to an upstream connection, streaming the response back, then waiting
@@ -32,8 +32,10 @@ public sealed unsafe partial class ClientConnection
 
     private const long DefaultKeepaliveTimeoutMs = 75_000;
 
-    private readonly RequestHead _req = new();
-    private readonly ResponseHead _resp = new();
+    /// <summary>Held together with the receive buffer (see MessageHeads).</summary>
+    private MessageHeads? _heads;
+    private RequestHead _req = null!;
+    private ResponseHead _resp = null!;
 
     public ClientConnection(Worker worker, int slot)
     {
@@ -73,6 +75,7 @@ public sealed unsafe partial class ClientConnection
             {
                 ClientState.WaitingRequest => ReadRequestHead(),
                 ClientState.Exchanging => PumpExchange(),
+                ClientState.Lingering => DrainLingering(),
                 _ => false,
             };
             if (!moved) return;
@@ -90,6 +93,55 @@ public sealed unsafe partial class ClientConnection
         {
             OnClientTimeout();
         }
+        else if (State == ClientState.Lingering)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>An idle keepalive connection: it has been answered at least once and holds no buffer
+    /// (no request in progress). nginx closes these first when worker_connections run out; a
+    /// connection still waiting for its first request is not one (it may have just been accepted).</summary>
+    public bool IsIdle => State == ClientState.WaitingRequest && _buffer < 0 && _requests > 0;
+
+    private const long LingeringTimeoutMs = 5_000;   // nginx's lingering_timeout
+    private const long LingeringTimeMs = 30_000;     // nginx's lingering_time
+    private long _lingerUntilMs;
+
+    /// <summary>nginx's lingering close: after a response the client may still be sending to (an
+    /// error, an unread body), stop writing and read and discard for a while before closing, so
+    /// the close does not turn into a reset that destroys the response in flight.</summary>
+    private void LingerThenClose()
+    {
+        ReleaseBuffer();
+        State = ClientState.Lingering;
+        SocketInterop.ShutdownWrite(Fd);
+        _lingerUntilMs = _w.NowMs + LingeringTimeMs;
+        _w.Timers.Set(Slot, _w.NowMs + LingeringTimeoutMs);
+    }
+
+    private bool DrainLingering()
+    {
+        byte* discard = stackalloc byte[4096];
+        bool read = false;
+        while (ReadReady)
+        {
+            var r = SocketInterop.Receive(Fd, discard, 4096);
+            if (r.Value > 0)
+            {
+                read = true;
+                continue;
+            }
+            if (r.IsAgain)
+            {
+                ReadReady = false;
+                break;
+            }
+            Close();
+            return false;
+        }
+        if (read) _w.Timers.Set(Slot, Math.Min(_w.NowMs + LingeringTimeoutMs, _lingerUntilMs));
+        return false;
     }
 
     /// <summary>Reads and parses until a whole request head is buffered; true when the state changed.</summary>
@@ -100,6 +152,12 @@ public sealed unsafe partial class ClientConnection
             if (_end > _start)
             {
                 var data = new ReadOnlySpan<byte>(BufferPointer + _start, _end - _start);
+                int maxLine = Listener.DefaultServer.Config.LargeClientHeaderBufferSize;
+                if (data.Length > maxLine && HeadLimits.OversizedLine(data, maxLine) is > 0 and var tooLong)
+                {
+                    RespondToBadRequest(tooLong);
+                    return true;
+                }
                 var r = RequestParser.Parse(data, _req);
                 if (r == ParseResult.Complete)
                 {
@@ -152,7 +210,13 @@ public sealed unsafe partial class ClientConnection
     private bool RentBuffer()
     {
         _buffer = _w.Slab.Rent();
-        if (_buffer >= 0) return true;
+        if (_buffer >= 0)
+        {
+            _heads = _w.Heads.Rent();
+            _req = _heads.Request;
+            _resp = _heads.Response;
+            return true;
+        }
         _w.Log.Write(Observability.LogLevel.Alert, Number, "no free I/O buffers, closing client connection");
         Close();
         return false;
@@ -164,6 +228,10 @@ public sealed unsafe partial class ClientConnection
         _w.Slab.Return(_buffer);
         _buffer = -1;
         _start = _end = 0;
+        _w.Heads.Return(_heads!);
+        _heads = null;
+        _req = null!;
+        _resp = null!;
     }
 
     /// <summary>Moves pipelined bytes to the front so the rest of a head fits.</summary>

@@ -22,6 +22,7 @@ public sealed unsafe class Worker : IDisposable
     public BufferSlab Slab { get; }
     public HttpDate Date { get; } = new();
     public ErrorPages ErrorPages { get; } = new();
+    public MessageHeadsPool Heads { get; } = new();
     public long NowMs { get; private set; }
     public bool Stopping { get; private set; }
 
@@ -86,6 +87,7 @@ public sealed unsafe class Worker : IDisposable
                 Dispatch(ev.Token, ev.Events);
             }
             RunTimers();
+            if (_acceptPaused && _table.InUse < _table.Capacity) ResumeAccepting();
         }
         Stopping = true;
     }
@@ -113,8 +115,26 @@ public sealed unsafe class Worker : IDisposable
         if (token == WakeToken) return;
         int slot = ConnectionTable.SlotOf(token);
         if (ConnectionTable.GenerationOf(token) != _table.Generation(slot)) return;   // an event for a connection closed earlier in this batch
-        if (_kinds[slot] == SlotKind.Client) _clients[slot]!.OnEvent(events);
-        else if (_kinds[slot] == SlotKind.Upstream) OnUpstreamEvent(_upstreams[slot]!, events);
+        try
+        {
+            if (_kinds[slot] == SlotKind.Client) _clients[slot]!.OnEvent(events);
+            else if (_kinds[slot] == SlotKind.Upstream) OnUpstreamEvent(_upstreams[slot]!, events);
+        }
+        catch (Exception e)
+        {
+            CloseAfterBug(slot, e);
+        }
+    }
+
+    /// <summary>A bug must cost one connection, not the worker and every request it carries
+    /// (nginx's master would respawn a crashed worker; here the damage stays smaller still).</summary>
+    private void CloseAfterBug(int slot, Exception e)
+    {
+        Log.Write(LogLevel.Crit, 0, $"internal error, closing the connection: {e}");
+        var client = _kinds[slot] == SlotKind.Client ? _clients[slot] : _upstreams[slot]?.Owner;
+        if (_kinds[slot] == SlotKind.Upstream && client is null) CloseUpstream(_upstreams[slot]!);
+        try { client?.Close(); }
+        catch (Exception again) { Log.Write(LogLevel.Crit, 0, $"internal error while closing: {again}"); }
     }
 
     private void OnUpstreamEvent(UpstreamConnection up, uint events)
@@ -142,10 +162,18 @@ public sealed unsafe class Worker : IDisposable
         }
     }
 
+    private bool _acceptPaused;
+
     private void Accept(Listener listener)
     {
         while (true)
         {
+            if (_table.InUse == _table.Capacity && !ReuseIdleConnections())
+            {
+                // Nothing to close: new connections wait in the listen backlog until a slot frees.
+                _acceptPaused = true;
+                return;
+            }
             var r = SocketInterop.Accept(listener.Fd, _acceptAddress, out int addrLen);
             if (r.IsError)
             {
@@ -154,13 +182,7 @@ public sealed unsafe class Worker : IDisposable
                 return;
             }
             int fd = (int)r.Value;
-            int slot = _table.Allocate();
-            if (slot < 0)
-            {
-                Log.Write(LogLevel.Alert, 0, $"{Config.WorkerConnections} worker_connections are not enough");
-                SocketInterop.Close(fd);
-                continue;
-            }
+            int slot = _table.Allocate();   // free: checked above
             SocketInterop.SetNoDelay(fd);
             var client = _clients[slot] ??= new ClientConnection(this, slot);
             new ReadOnlySpan<byte>(_acceptAddress, Math.Min(addrLen, 128)).CopyTo(client.PeerAddress);
@@ -170,6 +192,27 @@ public sealed unsafe class Worker : IDisposable
         }
     }
 
+    private void ResumeAccepting()
+    {
+        _acceptPaused = false;
+        foreach (var l in _listeners) Accept(l);   // edge-triggered: connections already queued raise no new event
+    }
+
+    /// <summary>nginx's ngx_drain_connections: when every slot is taken, close up to 32 idle
+    /// keepalive client connections to make room. False when there were none.</summary>
+    private bool ReuseIdleConnections()
+    {
+        int closed = 0;
+        for (int i = 0; i < _kinds.Length && closed < 32; i++)
+        {
+            if (_kinds[i] != SlotKind.Client || !_clients[i]!.IsIdle) continue;
+            _clients[i]!.Close();
+            closed++;
+        }
+        if (closed > 0) Log.Write(LogLevel.Warn, 0, $"{Config.WorkerConnections} worker_connections are not enough, reusing connections");
+        return closed > 0;
+    }
+
     public UpstreamConnection Upstream(int slot) => _upstreams[slot]!;
 
     /// <summary>Opens a non-blocking connection to <paramref name="peer"/>; null with the errno when it failed at once.</summary>
@@ -177,6 +220,7 @@ public sealed unsafe class Worker : IDisposable
     {
         errno = 0;
         int slot = _table.Allocate();
+        if (slot < 0 && ReuseIdleConnections()) slot = _table.Allocate();
         if (slot < 0)
         {
             Log.Write(LogLevel.Alert, 0, $"{Config.WorkerConnections} worker_connections are not enough");
@@ -245,8 +289,15 @@ public sealed unsafe class Worker : IDisposable
         int id;
         while ((id = Timers.PopExpired(NowMs)) >= 0)
         {
-            if (_kinds[id] == SlotKind.Client) _clients[id]!.OnTimer();
-            else if (_kinds[id] == SlotKind.Upstream && _upstreams[id]!.Owner is { } owner) owner.OnUpstreamTimeout();
+            try
+            {
+                if (_kinds[id] == SlotKind.Client) _clients[id]!.OnTimer();
+                else if (_kinds[id] == SlotKind.Upstream && _upstreams[id]!.Owner is { } owner) owner.OnUpstreamTimeout();
+            }
+            catch (Exception e)
+            {
+                CloseAfterBug(id, e);
+            }
         }
         foreach (var pool in _pools)
             while ((id = pool.PopExpired(NowMs)) >= 0)

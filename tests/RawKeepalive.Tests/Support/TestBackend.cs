@@ -13,7 +13,8 @@ namespace RawKeepalive.Tests.Support;
 /// <para>Query parameters: <c>size=N</c> body of <see cref="Body"/>(N); <c>chunked=1</c> chunked body;
 /// <c>status=S</c> (no body for 1xx, 204, 304 and HEAD); <c>close=1</c> answer with
 /// <c>Connection: close</c> and close; <c>nolength=1</c> body delimited by close; <c>interim=1</c> send a
-/// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>hang=1</c> never answer.
+/// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>hang=1</c> never answer;
+/// <c>extra=N</c> N bytes beyond the announced body; <c>truncate=N</c> only N body bytes, then close.
 /// Path <c>/echo</c> answers with the request body, <c>X-Body-Length</c> and, when the body came
 /// chunked, <c>X-Received-Chunked: 1</c>.</para>
 /// </summary>
@@ -269,7 +270,17 @@ public sealed class TestBackend : IDisposable
         wire.Write(Encoding.Latin1.GetBytes(head.ToString()));
         if (sendBody)
             wire.Write(chunked && !noLength ? RawHttpClient.Chunk(body) : body);
-        SendAll(socket, wire.GetBuffer().AsSpan(0, (int)wire.Length));
+        // Misbehaving upstreams: extra=N sends N bytes more than the framing announces;
+        // truncate=N sends only the first N body bytes, then closes.
+        if (Query("extra", 0) is > 0 and int extra)
+            wire.Write(new byte[extra].AsSpan());
+        int length = (int)wire.Length;
+        if (Query("truncate", -1) is >= 0 and int truncate)
+        {
+            SendAll(socket, wire.GetBuffer().AsSpan(0, Math.Min(length, head.Length + truncate)));
+            return false;
+        }
+        SendAll(socket, wire.GetBuffer().AsSpan(0, length));
         return keepAlive;
     }
 

@@ -1,0 +1,52 @@
+using NUnit.Framework;
+using RawKeepalive.Tests.Support;
+
+namespace RawKeepalive.Tests.Integration;
+
+/// <summary>
+/// Issue 5 "Upstream misbehaviour": a body longer than its Content-Length, a truncated body, a
+/// close inside a chunked body, an interim 1xx. Never a response that looks complete when it is
+/// not, and nothing pooled that is out of step.
+/// </summary>
+[TestFixture, Category("Integration"), CancelAfter(120_000)]
+public sealed class UpstreamMisbehaviourTests : ProxyTestBase
+{
+    [Test]
+    public void MoreBytesThanContentLength_TheResponseIsExact_AndNeitherConnectionIsKept()
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy(Configs.Keepalive(), backend);
+        var client = Connect(proxy);
+
+        var r = client.Get("/?size=100&extra=50");
+        Assert.That(r.Body, Is.EqualTo(TestBackend.Body(100)));
+        Assert.That(Wait.Until(() => client.IsClosedByPeer(TimeSpan.FromMilliseconds(100)), TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(Connect(proxy).Get("/?size=1").Get("X-Connection"), Is.EqualTo("2"), "the out-of-step connection was not pooled");
+    }
+
+    [TestCase(false, TestName = "TruncatedContentLengthBody_ClosesTheClientWithoutCompletingIt")]
+    [TestCase(true, TestName = "CloseInsideAChunkedBody_ClosesTheClientWithoutCompletingIt")]
+    public void Truncated(bool chunked)
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy(Configs.Keepalive(), backend);
+        var client = Connect(proxy);
+        client.Send($"GET /?size=100000&truncate=30000&chunked={(chunked ? 1 : 0)} HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        Assert.That(() => client.ReadResponse(), Throws.Exception, "the client must see an incomplete response, never a complete one");
+        Assert.That(proxy.ErrorLog, Does.Contain("upstream prematurely closed connection"));
+        Assert.That(Connect(proxy).Get("/?size=5").Status, Is.EqualTo(200));
+    }
+
+    [Test]
+    public void InterimResponseBeforeTheFinalOne_IsHandled()
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy(Configs.Keepalive(), backend);
+        var client = Connect(proxy);
+        var r = client.Get("/?size=10&interim=1");
+        Assert.That(r.Status, Is.EqualTo(200));
+        Assert.That(r.Body, Is.EqualTo(TestBackend.Body(10)));
+        Assert.That(client.Get("/?size=1").Get("X-Connection"), Is.EqualTo("1"), "and the connection is reused after it");
+    }
+}
