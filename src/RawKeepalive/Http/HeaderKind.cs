@@ -26,4 +26,8 @@ public struct HeaderField
     /// <summary>The value without leading and trailing whitespace.</summary>
     public Slice Value;
     public HeaderKind Kind;
+
+    /// <summary>Length of the whole field line in <paramref name="head"/>, from the name through its
+    /// CRLF: what a rewriter forwards unchanged.</summary>
+    public readonly int LineLength(ReadOnlySpan<byte> head) => head[Value.End..].IndexOf((byte)'\n') + 1 + Value.End - Name.Start;
 }

@@ -33,6 +33,18 @@ public unsafe struct IovecList
         return true;
     }
 
+    /// <summary>Adds bytes that may directly follow the previous entry's (adjacent header lines of
+    /// a receive buffer): then the entry grows instead of a new one being used.</summary>
+    public bool AddAdjacent(byte* p, int length)
+    {
+        if (Count > 0 && Count > First && _items[Count - 1].Base + _items[Count - 1].Length == p)
+        {
+            _items[Count - 1].Length += (nuint)length;
+            return true;
+        }
+        return Add(p, length);
+    }
+
     public readonly long TotalBytes()
     {
         long n = 0;

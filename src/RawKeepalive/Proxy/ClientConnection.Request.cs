@@ -315,23 +315,11 @@ public sealed unsafe partial class ClientConnection
         var version = loc.UpstreamHttp10 ? HeaderBytes.RequestVersion10 : HeaderBytes.RequestVersion11;
         _reqIov.Add(PinnedBytes.Address(version), version.Length);
 
-        byte* runStart = null;
-        int runLength = 0;
         for (int i = 0; i < _req.HeaderCount; i++)
         {
             ref var h = ref _req.Headers[i];
-            if (DropRequestHeader(ref h, head)) continue;
-            int lineEnd = head[h.Value.End..].IndexOf((byte)'\n') + h.Value.End + 1;
-            byte* line = b + h.Name.Start;
-            if (runStart + runLength == line) runLength += lineEnd - h.Name.Start;
-            else
-            {
-                _reqIov.Add(runStart, runLength);
-                runStart = line;
-                runLength = lineEnd - h.Name.Start;
-            }
+            if (!DropRequestHeader(ref h, head)) _reqIov.AddAdjacent(b + h.Name.Start, h.LineLength(head));
         }
-        _reqIov.Add(runStart, runLength);
 
         var gen = new Span<byte>(Scratch + RequestGenOffset, ResponseGenOffset - RequestGenOffset);
         int n = 0;
@@ -398,18 +386,8 @@ public sealed unsafe partial class ClientConnection
         if (!_headSent)
         {
             if (!up.WriteReady) return false;
-            var r = SocketInterop.SendVector(up.Fd, _reqIov.Current, _reqIov.Remaining);
-            if (r.IsAgain)
-            {
-                up.WriteReady = false;
-                return false;
-            }
-            if (r.IsError)
-            {
-                UpstreamFailed(r.Errno, "writev() failed", "sending request to");
-                return true;
-            }
-            _reqIov.Advance(r.Value);
+            if (!Written(SocketInterop.SendVector(up.Fd, _reqIov.Current, _reqIov.Remaining), up, "writev() failed", out long n)) return _up != up;
+            _reqIov.Advance(n);
             if (!_reqIov.IsEmpty) return true;
             _headSent = true;
             _bodyPos += _headBodyBytes;
@@ -420,18 +398,8 @@ public sealed unsafe partial class ClientConnection
         if (_bodyPos < _bodyScan)
         {
             if (!up.WriteReady) return false;
-            var r = SocketInterop.Send(up.Fd, BufferPointer + _bodyPos, _bodyScan - _bodyPos);
-            if (r.IsAgain)
-            {
-                up.WriteReady = false;
-                return false;
-            }
-            if (r.IsError)
-            {
-                UpstreamFailed(r.Errno, "send() failed", "sending request to");
-                return true;
-            }
-            _bodyPos += (int)r.Value;
+            if (!Written(SocketInterop.Send(up.Fd, BufferPointer + _bodyPos, _bodyScan - _bodyPos), up, "send() failed", out long n)) return _up != up;
+            _bodyPos += (int)n;
             return true;
         }
         if (_bodyComplete)
@@ -452,18 +420,20 @@ public sealed unsafe partial class ClientConnection
         if (!up.WriteReady) return false;
         PosixResult r;
         fixed (byte* p = _bufferedBody) r = SocketInterop.Send(up.Fd, p + _bufferedBodySent, _bufferedBody.Length - _bufferedBodySent);
-        if (r.IsAgain)
-        {
-            up.WriteReady = false;
-            return false;
-        }
-        if (r.IsError)
-        {
-            UpstreamFailed(r.Errno, "send() failed", "sending request to");
-            return true;
-        }
-        _bufferedBodySent += (int)r.Value;
+        if (!Written(r, up, "send() failed", out long n)) return _up != up;
+        _bufferedBodySent += (int)n;
         return true;
+    }
+
+    /// <summary>The outcome of a write upstream: true with the bytes written; false when the socket
+    /// is full (write readiness cleared) or the write failed (handled: the upstream is released).</summary>
+    private bool Written(PosixResult r, UpstreamConnection up, string call, out long written)
+    {
+        written = r.Value;
+        if (!r.IsError) return true;
+        if (r.IsAgain) up.WriteReady = false;
+        else UpstreamFailed(r.Errno, call, "sending request to");
+        return false;
     }
 
     /// <summary>More request body from the client into the buffer. Once everything buffered was

@@ -158,23 +158,11 @@ public sealed unsafe partial class ClientConnection
         int n = WriteServerAndDate(gen);
         _respIov.Add(Scratch + ResponseGenOffset, n);
 
-        byte* runStart = null;
-        int runLength = 0;
         for (int i = 0; i < _resp.HeaderCount; i++)
         {
             ref var h = ref _resp.Headers[i];
-            if (DropResponseHeader(ref h, head)) continue;
-            int lineEnd = head[h.Value.End..].IndexOf((byte)'\n') + h.Value.End + 1;
-            byte* line = ub + h.Name.Start;
-            if (runStart + runLength == line) runLength += lineEnd - h.Name.Start;
-            else
-            {
-                _respIov.Add(runStart, runLength);
-                runStart = line;
-                runLength = lineEnd - h.Name.Start;
-            }
+            if (!DropResponseHeader(ref h, head)) _respIov.AddAdjacent(ub + h.Name.Start, h.LineLength(head));
         }
-        _respIov.Add(runStart, runLength);
 
         int tail = n;
         if (_respMode == ResponseBodyMode.ChunkedPassthrough) n += HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, gen[n..]);
@@ -291,19 +279,9 @@ public sealed unsafe partial class ClientConnection
         if (!_respIov.IsEmpty)
         {
             if (!WriteReady) return false;
-            var r = SocketInterop.SendVector(Fd, _respIov.Current, _respIov.Remaining);
-            if (r.IsAgain)
-            {
-                WriteReady = false;
-                return false;
-            }
-            if (r.IsError)
-            {
-                ClientWriteFailed(r.Errno);
-                return true;
-            }
+            if (!Written(SocketInterop.SendVector(Fd, _respIov.Current, _respIov.Remaining), out long sent)) return State != ClientState.Exchanging;
             _respStarted = true;
-            _respIov.Advance(r.Value);
+            _respIov.Advance(sent);
             return true;
         }
         var up = _up;
@@ -316,18 +294,8 @@ public sealed unsafe partial class ClientConnection
         if (up.Start < _respScan)
         {
             if (!WriteReady) return false;
-            var r = SocketInterop.Send(Fd, ub + up.Start, _respScan - up.Start);
-            if (r.IsAgain)
-            {
-                WriteReady = false;
-                return false;
-            }
-            if (r.IsError)
-            {
-                ClientWriteFailed(r.Errno);
-                return true;
-            }
-            up.Start += (int)r.Value;
+            if (!Written(SocketInterop.Send(Fd, ub + up.Start, _respScan - up.Start), out long sent)) return State != ClientState.Exchanging;
+            up.Start += (int)sent;
             if (up.Start == _respScan && _respMode == ResponseBodyMode.Dechunk) ScanResponseBody();
             return true;
         }
@@ -369,10 +337,19 @@ public sealed unsafe partial class ClientConnection
         return true;
     }
 
-    private void ClientWriteFailed(int errno)
+    /// <summary>The outcome of a write to the client: true with the bytes written; false when the
+    /// socket is full (write readiness cleared) or the client is gone (the exchange is aborted).</summary>
+    private bool Written(PosixResult r, out long written)
     {
-        _w.Log.Write(LogLevel.Info, Number, $"writev() failed ({errno}: {PosixErrors.Describe(errno)}) while sending to client{Context()}");
-        AbortExchange();
+        written = r.Value;
+        if (!r.IsError) return true;
+        if (r.IsAgain) WriteReady = false;
+        else
+        {
+            _w.Log.Write(LogLevel.Info, Number, $"writev() failed ({r.Errno}: {PosixErrors.Describe(r.Errno)}) while sending to client{Context()}");
+            AbortExchange();
+        }
+        return false;
     }
 
     /// <summary>The response is out: the upstream connection goes back to its pool when the

@@ -1,3 +1,4 @@
+using RawKeepalive.Loop;
 using System.Text;
 using RawKeepalive.Config;
 using RawKeepalive.Upstream;
@@ -30,7 +31,7 @@ public sealed class LocationRuntime
         {
             Group = groups[pass.Upstream];
             Pool = Group.SharedPool ?? (Group.Config.Keepalive > 0 ? Group.NewPool(maxConnections) : null);
-            ProxyUri = pass.Uri is null ? null : Encoding.ASCII.GetBytes(pass.Uri);
+            ProxyUri = pass.Uri is null ? null : PinnedBytes.Ascii(pass.Uri);   // an iovec points at it
             ProxyHost = Encoding.ASCII.GetBytes(pass.ProxyHost);
             ProxyPort = Encoding.ASCII.GetBytes(pass.ProxyPort);
         }
