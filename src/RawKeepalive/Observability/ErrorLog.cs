@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace RawKeepalive.Observability;
@@ -39,6 +40,13 @@ public sealed class ErrorLog : IDisposable
 
     public bool Enabled(LogLevel level) => level >= Level;
 
+    /// <summary>Logs an interpolated message: below the log level its holes are never evaluated,
+    /// so a disabled debug or info line costs a comparison, not a string.</summary>
+    public void Write(LogLevel level, long connection, [InterpolatedStringHandlerArgument("", "level")] ref LogMessage message)
+    {
+        if (level >= Level) Write(level, connection, message.ToStringAndClear());
+    }
+
     /// <param name="connection">nginx's "*N" connection number, or 0 for none.</param>
     public void Write(LogLevel level, long connection, string message)
     {
@@ -56,4 +64,23 @@ public sealed class ErrorLog : IDisposable
     {
         if (_ownsStream) _out.Dispose();
     }
+}
+
+/// <summary>Builds a log message only when its level is enabled (see ErrorLog.Write).</summary>
+[InterpolatedStringHandler]
+public ref struct LogMessage
+{
+    private DefaultInterpolatedStringHandler _inner;
+
+    public LogMessage(int literalLength, int formattedCount, ErrorLog log, LogLevel level, out bool enabled)
+    {
+        enabled = log.Enabled(level);
+        _inner = enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+    public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+    public void AppendFormatted<T>(T value, string? format) => _inner.AppendFormatted(value, format);
+    public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
+    public string ToStringAndClear() => _inner.ToStringAndClear();
 }

@@ -323,7 +323,7 @@ public sealed unsafe partial class ClientConnection
 
         var gen = new Span<byte>(Scratch + RequestGenOffset, ResponseGenOffset - RequestGenOffset);
         int n = 0;
-        foreach (var set in loc.Config.ProxySetHeaders)
+        foreach (var set in loc.SetHeaders)
         {
             int mark = n;
             n += HeaderBytes.Copy(set.NameBytes, gen[n..]);
@@ -336,6 +336,9 @@ public sealed unsafe partial class ClientConnection
                 n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
             }
         }
+        // A connection that will not be pooled asks the upstream to close it: the side that closes
+        // first keeps the TIME_WAIT, and it must not be the proxy's ephemeral ports.
+        if (loc.Pool is null && !loc.SetsHeader("connection"u8)) n += HeaderBytes.Copy(HeaderBytes.ConnectionClose, gen[n..]);
         n += WriteFramingHeader(gen[n..]);
         n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
         _reqIov.Add(Scratch + RequestGenOffset, n);

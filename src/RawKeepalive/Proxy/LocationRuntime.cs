@@ -17,6 +17,8 @@ public sealed class LocationRuntime
     public byte[] ProxyHost { get; }
     public byte[] ProxyPort { get; }
     public byte[][] SetHeaderNames { get; }
+    /// <summary>proxy_set_header as an array: the hot path iterates it without an enumerator.</summary>
+    public HeaderSetting[] SetHeaders { get; }
     public bool UpstreamHttp10 => Config.ProxyHttpVersionMinor == 0;
 
     public LocationRuntime(LocationConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups, int maxConnections)
@@ -24,6 +26,7 @@ public sealed class LocationRuntime
         Config = config;
         PathBytes = Encoding.ASCII.GetBytes(config.Path);
         ProxyHost = ProxyPort = [];
+        SetHeaders = config.ProxySetHeaders.ToArray();
         SetHeaderNames = new byte[config.ProxySetHeaders.Count][];
         for (int i = 0; i < SetHeaderNames.Length; i++)
             SetHeaderNames[i] = config.ProxySetHeaders[i].NameBytes;

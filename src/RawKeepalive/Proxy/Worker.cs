@@ -24,13 +24,17 @@ public sealed unsafe class Worker : IDisposable
     public ErrorPages ErrorPages { get; } = new();
     public MessageHeadsPool Heads { get; } = new();
     public long NowMs { get; private set; }
+    /// <summary>GC.GetAllocatedBytesForCurrentThread() of the loop thread, refreshed every iteration:
+    /// the hot path must leave it unchanged in steady state (read from any thread).</summary>
+    public long LoopAllocatedBytes => Volatile.Read(ref _loopAllocatedBytes);
+    private long _loopAllocatedBytes;
     public bool Stopping { get; private set; }
 
     private readonly EventLoop _loop = new();
     private readonly ConnectionTable _table;
     private readonly SlotKind[] _kinds;
-    private readonly ClientConnection?[] _clients;
-    private readonly UpstreamConnection?[] _upstreams;
+    private readonly ClientConnection[] _clients;
+    private readonly UpstreamConnection[] _upstreams;
     private readonly Listener[] _listeners;
     private readonly List<KeepalivePool> _pools = new();
     private readonly byte* _acceptAddress;
@@ -45,8 +49,15 @@ public sealed unsafe class Worker : IDisposable
         int n = config.WorkerConnections;
         _table = new ConnectionTable(n);
         _kinds = new SlotKind[n];
-        _clients = new ClientConnection?[n];
-        _upstreams = new UpstreamConnection?[n];
+        // Every connection record exists from the start (nginx's preallocated connections): a slot
+        // used for the first time costs nothing, and steady state allocates nothing at all.
+        _clients = new ClientConnection[n];
+        _upstreams = new UpstreamConnection[n];
+        for (int i = 0; i < n; i++)
+        {
+            _clients[i] = new ClientConnection(this, i);
+            _upstreams[i] = new UpstreamConnection(i);
+        }
         NowMs = MonotonicClock.NowMs;
         Timers = new TimerWheel(n, 10, NowMs);
         // Each exchange holds at most three buffers (client, upstream, scratch); an idle connection none.
@@ -88,6 +99,7 @@ public sealed unsafe class Worker : IDisposable
             }
             RunTimers();
             if (_acceptPaused && _table.InUse < _table.Capacity) ResumeAccepting();
+            Volatile.Write(ref _loopAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
         }
         Stopping = true;
     }
@@ -117,8 +129,8 @@ public sealed unsafe class Worker : IDisposable
         if (ConnectionTable.GenerationOf(token) != _table.Generation(slot)) return;   // an event for a connection closed earlier in this batch
         try
         {
-            if (_kinds[slot] == SlotKind.Client) _clients[slot]!.OnEvent(events);
-            else if (_kinds[slot] == SlotKind.Upstream) OnUpstreamEvent(_upstreams[slot]!, events);
+            if (_kinds[slot] == SlotKind.Client) _clients[slot].OnEvent(events);
+            else if (_kinds[slot] == SlotKind.Upstream) OnUpstreamEvent(_upstreams[slot], events);
         }
         catch (Exception e)
         {
@@ -131,8 +143,8 @@ public sealed unsafe class Worker : IDisposable
     private void CloseAfterBug(int slot, Exception e)
     {
         Log.Write(LogLevel.Crit, 0, $"internal error, closing the connection: {e}");
-        var client = _kinds[slot] == SlotKind.Client ? _clients[slot] : _upstreams[slot]?.Owner;
-        if (_kinds[slot] == SlotKind.Upstream && client is null) CloseUpstream(_upstreams[slot]!);
+        var client = _kinds[slot] == SlotKind.Client ? _clients[slot] : _upstreams[slot].Owner;
+        if (_kinds[slot] == SlotKind.Upstream && client is null) CloseUpstream(_upstreams[slot]);
         try { client?.Close(); }
         catch (Exception again) { Log.Write(LogLevel.Crit, 0, $"internal error while closing: {again}"); }
     }
@@ -184,7 +196,7 @@ public sealed unsafe class Worker : IDisposable
             int fd = (int)r.Value;
             int slot = _table.Allocate();   // free: checked above
             SocketInterop.SetNoDelay(fd);
-            var client = _clients[slot] ??= new ClientConnection(this, slot);
+            var client = _clients[slot];
             new ReadOnlySpan<byte>(_acceptAddress, Math.Min(addrLen, 128)).CopyTo(client.PeerAddress);
             _kinds[slot] = SlotKind.Client;
             client.Open(fd, ++_connectionNumber, listener);
@@ -205,15 +217,15 @@ public sealed unsafe class Worker : IDisposable
         int closed = 0;
         for (int i = 0; i < _kinds.Length && closed < 32; i++)
         {
-            if (_kinds[i] != SlotKind.Client || !_clients[i]!.IsIdle) continue;
-            _clients[i]!.Close();
+            if (_kinds[i] != SlotKind.Client || !_clients[i].IsIdle) continue;
+            _clients[i].Close();
             closed++;
         }
         if (closed > 0) Log.Write(LogLevel.Warn, 0, $"{Config.WorkerConnections} worker_connections are not enough, reusing connections");
         return closed > 0;
     }
 
-    public UpstreamConnection Upstream(int slot) => _upstreams[slot]!;
+    public UpstreamConnection Upstream(int slot) => _upstreams[slot];
 
     /// <summary>Opens a non-blocking connection to <paramref name="peer"/>; null with the errno when it failed at once.</summary>
     public UpstreamConnection? OpenUpstream(UpstreamPeer peer, UpstreamGroup group, out int errno)
@@ -244,7 +256,7 @@ public sealed unsafe class Worker : IDisposable
             errno = c.Errno;
             return null;
         }
-        var up = _upstreams[slot] ??= new UpstreamConnection(slot);
+        var up = _upstreams[slot];
         up.Reset();
         up.Fd = fd;
         up.Peer = peer;
@@ -262,7 +274,7 @@ public sealed unsafe class Worker : IDisposable
         up.State = UpstreamState.Idle;
         up.ReadReady = false;
         int evicted = up.Pool!.Put(up.Slot, up.Peer.Index, NowMs);
-        if (evicted >= 0) CloseUpstream(_upstreams[evicted]!);
+        if (evicted >= 0) CloseUpstream(_upstreams[evicted]);
     }
 
     public void CloseUpstream(UpstreamConnection up)
@@ -291,8 +303,8 @@ public sealed unsafe class Worker : IDisposable
         {
             try
             {
-                if (_kinds[id] == SlotKind.Client) _clients[id]!.OnTimer();
-                else if (_kinds[id] == SlotKind.Upstream && _upstreams[id]!.Owner is { } owner) owner.OnUpstreamTimeout();
+                if (_kinds[id] == SlotKind.Client) _clients[id].OnTimer();
+                else if (_kinds[id] == SlotKind.Upstream && _upstreams[id].Owner is { } owner) owner.OnUpstreamTimeout();
             }
             catch (Exception e)
             {
@@ -301,15 +313,15 @@ public sealed unsafe class Worker : IDisposable
         }
         foreach (var pool in _pools)
             while ((id = pool.PopExpired(NowMs)) >= 0)
-                CloseUpstream(_upstreams[id]!);
+                CloseUpstream(_upstreams[id]);
     }
 
     public void Dispose()
     {
         for (int i = 0; i < _kinds.Length; i++)
         {
-            if (_kinds[i] == SlotKind.Client) _clients[i]!.Close();
-            else if (_kinds[i] == SlotKind.Upstream) CloseUpstream(_upstreams[i]!);
+            if (_kinds[i] == SlotKind.Client) _clients[i].Close();
+            else if (_kinds[i] == SlotKind.Upstream) CloseUpstream(_upstreams[i]);
         }
         _loop.Dispose();
         SocketInterop.Close(_wakeFd);

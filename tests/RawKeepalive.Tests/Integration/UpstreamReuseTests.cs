@@ -40,6 +40,9 @@ public sealed class UpstreamReuseTests : ProxyTestBase
         Assert.That(result.Succeeded, Is.EqualTo(200), result.ToString());
         Assert.That(backend.AcceptedConnections, Is.EqualTo(200), "upstream connections for 200 requests");
         Assert.That(backend.Requests.Select(r => r.Number).Distinct(), Is.EqualTo(new[] { 1 }), "requests per upstream connection");
+        if (upstreamExtra != "")
+            Assert.That(backend.Requests.Select(r => r.Get("Connection")).Distinct(), Is.EqualTo(new[] { "close" }),
+                "without a pool the upstream is asked to close, so its TIME_WAIT is not on the proxy's ports");
     }
 
     [Test]
