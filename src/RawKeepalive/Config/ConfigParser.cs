@@ -58,10 +58,15 @@ public sealed class ConfigParser
     private void AddDirective(ConfigLexer lexer, ConfigContext context, ConfigDirective directive, bool opensBlock,
         List<ConfigDirective> into, HashSet<string> seenOnce)
     {
-        if (context == ConfigContext.Types)
+        if (context is ConfigContext.Types or ConfigContext.Map)
         {
-            // "text/html html htm;" lines are data for types{}, not directives.
+            // "text/html html htm;" and map's "key value;" lines are data, not directives; both blocks take include.
             if (opensBlock) throw ConfigError.At("unexpected \"{\"", directive);
+            if (directive.Name == "include" && directive.Args.Count == 1)
+            {
+                Include(directive, context, into, seenOnce);
+                return;
+            }
             into.Add(directive);
             return;
         }

@@ -17,6 +17,8 @@ public sealed class LocationRuntime
     public byte[] ProxyPort { get; }
     public byte[][] SetHeaderNames { get; }
     public bool UpstreamHttp10 => Config.ProxyHttpVersionMinor == 0;
+    /// <summary>The locations nested in this one; null when none.</summary>
+    public LocationLevel? Nested { get; internal set; }
 
     public LocationRuntime(LocationConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups, int maxConnections)
     {
