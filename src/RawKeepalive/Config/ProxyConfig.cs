@@ -19,6 +19,8 @@ public sealed class ProxyConfig
     /// <summary>worker_rlimit_nofile; 0 = leave the limit as inherited.</summary>
     public int WorkerRlimitNofile { get; init; }
     public required HttpConfig Http { get; init; }
+    /// <summary>The files read, main file first then includes in the order read (for -T).</summary>
+    public IReadOnlyList<ConfigSource> Sources { get; init; } = [];
 }
 
 public sealed class HttpConfig
