@@ -138,3 +138,44 @@ public class RoutingTests
         Assert.That(ErrorOf(WrapHttp("server { location ~ ^/r { location /r/x { } } }")),
             Is.EqualTo("location \"/r/x\" is outside location \"^/r\" in t.conf:3"));
 }
+
+/// <summary>The per-request routing work allocates nothing once warm: server names (exact, masks,
+/// regexes), locations (prefix, regex, nested) and map lookups.</summary>
+[TestFixture, CancelAfter(30_000)]
+public class RoutingAllocationTests
+{
+    [Test]
+    public void Matching_DoesNotAllocate()
+    {
+        var config = LoadHttp("""
+            map $uri $m { default d; /x x; ~^/api/ api; }
+            server { listen 80; server_name a.test *.b.test c.*; location / { return 200; } }
+            server { listen 80; server_name ~^r\d+\.test$; location / { location ~ \.png$ { return 200; } }
+                     location ~* \.JPG$ { return 200; } location ^~ /s/ { return 200; } }
+            """);
+        var groups = new Dictionary<UpstreamConfig, UpstreamGroup>();
+        var servers = config.Http.Servers.Select(s => new ServerRuntime(s, groups, 16)).ToArray();
+        var listener = new Listener(-1, new SockAddr(new IPEndPoint(IPAddress.Loopback, 80)), servers, servers[0]);
+        var map = config.Http.Maps[0];
+        byte[][] hosts = [.. new[] { "a.test", "x.b.test", "c.org", "r12.test", "none.test", "A.TEST.:81" }.Select(Encoding.ASCII.GetBytes)];
+        byte[][] uris = [.. new[] { "/a.png", "/b.jpg", "/s/c.jpg", "/plain" }.Select(Encoding.ASCII.GetBytes)];
+        byte[][] sources = [.. new[] { "/x", "/api/1", "/other" }.Select(Encoding.ASCII.GetBytes)];
+        byte[] scratch = new byte[64];
+
+        void Round()
+        {
+            foreach (var h in hosts) listener.Select(h);
+            foreach (var u in uris) servers[1].Match(u);
+            foreach (var s in sources)
+            {
+                s.CopyTo(scratch, 0);
+                MapRuntime.Find(map, scratch.AsSpan(0, s.Length));
+            }
+        }
+
+        for (int i = 0; i < 100; i++) Round();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) Round();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
+    }
+}
