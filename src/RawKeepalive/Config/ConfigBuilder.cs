@@ -10,13 +10,15 @@ public static class ConfigBuilder
         "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
     };
 
-    public static ProxyConfig Build(IReadOnlyList<ConfigDirective> main, string configFile, string prefix)
+    /// <param name="defaultErrorLog">-e: used when no error_log directive is given.</param>
+    public static ProxyConfig Build(IReadOnlyList<ConfigDirective> main, string configFile, string prefix,
+        string? defaultErrorLog = null, IReadOnlyList<ConfigSource>? sources = null)
     {
         var defaults = new ProxyConfig { ConfigFile = "", Prefix = "", Http = new HttpConfig { Upstreams = [], Servers = [] } };
         int workerProcesses = defaults.WorkerProcesses;
         int workerConnections = defaults.WorkerConnections;
         bool daemon = defaults.Daemon, masterProcess = defaults.MasterProcess;
-        string pid = defaults.PidPath, errorLog = defaults.ErrorLogPath, errorLevel = defaults.ErrorLogLevel;
+        string pid = defaults.PidPath, errorLog = defaultErrorLog ?? defaults.ErrorLogPath, errorLevel = defaults.ErrorLogLevel;
         int rlimitNofile = defaults.WorkerRlimitNofile;
         ConfigDirective? http = null, errorLogDirective = null;
 
@@ -59,6 +61,7 @@ public static class ConfigBuilder
             ErrorLogLevel = errorLevel,
             WorkerRlimitNofile = rlimitNofile,
             Http = HttpBlockBuilder.Build(http),
+            Sources = sources ?? [],
         };
     }
 

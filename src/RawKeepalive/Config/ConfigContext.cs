@@ -13,6 +13,8 @@ public enum ConfigContext : ushort
     Upstream = 32,
     /// <summary>Inside <c>types {}</c>: "mime/type ext ...;" pairs, not directives, so never looked up.</summary>
     Types = 64,
+    /// <summary>Inside <c>map {}</c>: "key value;" lines, data like types{}.</summary>
+    Map = 128,
 
     HttpServerLocation = Http | Server | Location,
     HttpServer = Http | Server,

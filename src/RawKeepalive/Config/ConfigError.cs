@@ -3,7 +3,12 @@ namespace RawKeepalive.Config;
 /// <summary>Builds a <see cref="ConfigException"/> whose message ends " in FILE:LINE", as nginx -t prints.</summary>
 internal static class ConfigError
 {
-    public static ConfigException At(string message, string file, int line) => new($"{message} in {file}:{line}");
+    /// <summary>A line of 0 names a place without lines: "in command line" (-g), "in environment variable X".</summary>
+    public static ConfigException At(string message, string file, int line) =>
+        new(line > 0 && file != CommandLine ? $"{message} in {file}:{line}" : $"{message} in {file}");
+
+    /// <summary>What nginx calls the -g directives in its messages.</summary>
+    public const string CommandLine = "command line";
 
     public static ConfigException At(string message, ConfigDirective where) => At(message, where.File, where.Line);
 

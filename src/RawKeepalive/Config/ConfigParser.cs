@@ -9,16 +9,38 @@ public sealed class ConfigParser
     private const int MaxIncludeDepth = 32;
 
     private readonly string _includeBase;
+    private readonly List<ConfigSource>? _sources;
     private int _includeDepth;
 
-    private ConfigParser(string includeBase) => _includeBase = includeBase;
+    private ConfigParser(string includeBase, List<ConfigSource>? sources)
+    {
+        _includeBase = includeBase;
+        _sources = sources;
+    }
 
     /// <param name="includeBase">The directory relative include patterns are under (the main config file's).</param>
-    public static IReadOnlyList<ConfigDirective> Parse(string text, string file, string includeBase)
+    /// <param name="commandLine">-g directives, read first into the same main block, so one also in the
+    /// file is a duplicate there, as in nginx.</param>
+    /// <param name="sources">When given, receives every file read, in order (for -T).</param>
+    public static IReadOnlyList<ConfigDirective> Parse(string text, string file, string includeBase,
+        string? commandLine = null, List<ConfigSource>? sources = null)
     {
-        var parser = new ConfigParser(includeBase);
+        var parser = new ConfigParser(includeBase, sources);
         var top = new List<ConfigDirective>();
-        parser.ParseStatements(new ConfigLexer(text, file), ConfigContext.Main, top, new HashSet<string>(), isFileTop: true);
+        var seenOnce = new HashSet<string>();
+        if (commandLine is not null)
+        {
+            try
+            {
+                parser.ParseStatements(new ConfigLexer(commandLine, ConfigError.CommandLine), ConfigContext.Main, top, seenOnce, isFileTop: true);
+            }
+            catch (ConfigException e) when (e.Message.StartsWith("unexpected end of file", StringComparison.Ordinal))
+            {
+                throw ConfigError.At("unexpected end of parameter, expecting \";\"", ConfigError.CommandLine, 0);
+            }
+        }
+        sources?.Add(new ConfigSource(file, text));
+        parser.ParseStatements(new ConfigLexer(text, file), ConfigContext.Main, top, seenOnce, isFileTop: true);
         return top;
     }
 
@@ -58,10 +80,15 @@ public sealed class ConfigParser
     private void AddDirective(ConfigLexer lexer, ConfigContext context, ConfigDirective directive, bool opensBlock,
         List<ConfigDirective> into, HashSet<string> seenOnce)
     {
-        if (context == ConfigContext.Types)
+        if (context is ConfigContext.Types or ConfigContext.Map)
         {
-            // "text/html html htm;" lines are data for types{}, not directives.
+            // "text/html html htm;" and map's "key value;" lines are data, not directives; both blocks take include.
             if (opensBlock) throw ConfigError.At("unexpected \"{\"", directive);
+            if (directive.Name == "include" && directive.Args.Count == 1)
+            {
+                Include(directive, context, into, seenOnce);
+                return;
+            }
             into.Add(directive);
             return;
         }
@@ -117,6 +144,7 @@ public sealed class ConfigParser
             {
                 throw ConfigError.At(ConfigError.OpenFailed(file, e), directive);
             }
+            _sources?.Add(new ConfigSource(file, text));
             ParseStatements(new ConfigLexer(text, file), context, into, seenOnce, isFileTop: true);
         }
         _includeDepth--;

@@ -42,6 +42,7 @@ public static class DirectiveTable
         new("server", HttpBlock, 0, 0, true, Done, Opens: Server),
         new("keepalive_defaults", HttpBlock, 1, 1, false, Done, Once: true),
         new("log_format", HttpBlock, 2, Many, false, NoEffect),
+        new("map", HttpBlock, 2, 2, true, Done, Opens: Map),
 
         // http, server, location: client side
         new("keepalive_timeout", HttpServerLocation, 1, 2, false, Done, Once: true),
@@ -103,7 +104,7 @@ public static class DirectiveTable
         .. Unsupported(Events, "worker_aio_requests", "debug_connection"),
         .. Unsupported(HttpBlock, "limit_req_zone", "limit_conn_zone", "proxy_cache_path", "server_names_hash_bucket_size",
             "server_names_hash_max_size", "variables_hash_max_size", "variables_hash_bucket_size"),
-        .. Unsupported(HttpBlock, true, "map", "geo", "split_clients"),
+        .. Unsupported(HttpBlock, true, "geo", "split_clients"),
         .. Unsupported(HttpServer, "ssl_certificate", "ssl_certificate_key", "ssl_protocols", "ssl_ciphers",
             "ssl_prefer_server_ciphers", "ssl_session_cache", "ssl_session_timeout", "ssl_session_tickets",
             "ssl_stapling", "ssl_stapling_verify", "ssl_trusted_certificate", "ssl_dhparam", "ssl_ecdh_curve",

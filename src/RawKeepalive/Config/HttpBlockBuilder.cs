@@ -9,22 +9,26 @@ internal sealed class HttpBlockBuilder
     private readonly LevelSettings _http = new();
     private readonly List<UpstreamDraft> _upstreams = [];
     private readonly List<ServerDraft> _servers = [];
+    private readonly List<MapConfig> _maps = [];
 
     private sealed class ServerDraft(ConfigDirective where)
     {
         public ConfigDirective Where { get; } = where;
         public List<ListenConfig> Listens { get; } = [];
         public List<string> Names { get; } = [];
+        public List<ServerNamePattern> Patterns { get; } = [];
         public LevelSettings Settings { get; } = new();
         public List<LocationDraft> Locations { get; } = [];   // nested ones flattened, parents first
         public ReturnConfig? Return;
         public ConfigDirective? ReturnWhere;
     }
 
-    private sealed class LocationDraft(string path, LocationMatch match, ConfigDirective where, LocationDraft? parent)
+    private sealed class LocationDraft(string path, LocationMatch match, System.Text.RegularExpressions.Regex? regex,
+        ConfigDirective where, LocationDraft? parent)
     {
         public string Path { get; } = path;
         public LocationMatch Match { get; } = match;
+        public System.Text.RegularExpressions.Regex? Regex { get; } = regex;
         public ConfigDirective Where { get; } = where;
         public LocationDraft? Parent { get; } = parent;
         public LevelSettings Settings { get; } = new();
@@ -35,12 +39,20 @@ internal sealed class HttpBlockBuilder
     public static HttpConfig Build(ConfigDirective? http)
     {
         var builder = new HttpBlockBuilder();
-        if (http is not null) builder.ReadHttp(http);
-        return builder.Finish();
+        if (http is null) return builder.Finish();
+        // Every map is declared before any template is compiled: nginx lets a value use a map defined later.
+        foreach (var d in http.Block!)
+            if (d.Name == "map") builder._maps.Add(MapBlockReader.Declare(d, builder._maps));
+        using (TemplateCompiler.WithMaps(builder._maps))
+        {
+            builder.ReadHttp(http);
+            return builder.Finish();
+        }
     }
 
     private void ReadHttp(ConfigDirective http)
     {
+        int mapIndex = 0;
         foreach (var d in http.Block!)
         {
             switch (d.Name)
@@ -60,6 +72,7 @@ internal sealed class HttpBlockBuilder
                     break;
                 case "server": _servers.Add(ReadServer(d)); break;
                 case "log_format": break;   // no access log yet, so no format to apply
+                case "map": MapBlockReader.Read(_maps[mapIndex++], d); break;
                 default: ApplyLevelDirective(d, _http, "http"); break;
             }
         }
@@ -75,7 +88,12 @@ internal sealed class HttpBlockBuilder
             {
                 case "listen": server.Listens.AddRange(ListenParser.Parse(d)); break;
                 case "server_name":
-                    foreach (string name in d.Args) server.Names.Add(ServerName(name, d));
+                    foreach (string name in d.Args)
+                    {
+                        var pattern = ServerName(name, d);
+                        server.Patterns.Add(pattern);
+                        server.Names.Add(pattern.Kind == ServerNameKind.Exact ? pattern.Text : name);
+                    }
                     break;
                 case "location": ReadLocation(d, null, server, siblings); break;
                 case "return":
@@ -89,29 +107,31 @@ internal sealed class HttpBlockBuilder
         return server;
     }
 
-    private static string ServerName(string name, ConfigDirective d)
+    private static ServerNamePattern ServerName(string name, ConfigDirective d)
     {
-        if (name.StartsWith('~')) throw ConfigError.At($"regular expression server names (\"{name}\") are not supported yet", d);
-        if (name.Contains('*') || name.StartsWith('.')) throw ConfigError.At($"wildcard server names (\"{name}\") are not supported yet", d);
-        if (name.Contains('$')) throw ConfigError.At($"variables in server names (\"{name}\") are not supported yet", d);
-        return name.ToLowerInvariant();
+        if (name.Contains('$') && !name.StartsWith('~'))
+            throw ConfigError.At($"variables in server names (\"{name}\") are not supported yet", d);
+        return ServerNamePattern.TryParse(name, d, out string? error) ?? throw ConfigError.At(error!, d);
     }
 
     private static void ReadLocation(ConfigDirective block, LocationDraft? parent, ServerDraft server, List<LocationDraft> siblings)
     {
         var (path, match) = LocationPath(block);
+        bool regex = match is LocationMatch.Regex or LocationMatch.RegexCaseless;
         if (parent is not null)
         {
             if (parent.Match == LocationMatch.Exact)
                 throw ConfigError.At($"location \"{path}\" cannot be inside the exact location \"{parent.Path}\"", block);
-            if (!path.StartsWith(parent.Path, StringComparison.Ordinal))
+            // As ngx_http_core_location: a regex may sit in any non-exact location; a prefix must extend its parent's.
+            if (!regex && !path.StartsWith(parent.Path, StringComparison.Ordinal))
                 throw ConfigError.At($"location \"{path}\" is outside location \"{parent.Path}\"", block);
         }
         bool exact = match == LocationMatch.Exact;
-        if (siblings.Any(s => s.Path == path && (s.Match == LocationMatch.Exact) == exact))
+        if (!regex && siblings.Any(s => s.Path == path && s.Regex is null && (s.Match == LocationMatch.Exact) == exact))
             throw ConfigError.At($"duplicate location \"{path}\"", block);
 
-        var location = new LocationDraft(path, match, block, parent);
+        var compiled = regex ? RegexPattern.Compile(path, match == LocationMatch.RegexCaseless, block) : null;
+        var location = new LocationDraft(path, match, compiled, block, parent);
         siblings.Add(location);
         server.Locations.Add(location);
         var children = new List<LocationDraft>();
@@ -150,7 +170,8 @@ internal sealed class HttpBlockBuilder
             "" => (path, LocationMatch.Prefix),
             "=" => (path, LocationMatch.Exact),
             "^~" => (path, LocationMatch.PrefixNoRegex),
-            "~" or "~*" => throw ConfigError.At($"regular expression locations (\"location {modifier} {path}\") are not supported yet", d),
+            "~" => (path, LocationMatch.Regex),
+            "~*" => (path, LocationMatch.RegexCaseless),
             _ => throw ConfigError.At($"invalid location modifier \"{modifier}\"", d),
         };
     }
@@ -186,7 +207,7 @@ internal sealed class HttpBlockBuilder
         var registry = new UpstreamRegistry([.. _upstreams.Select(u => UpstreamBlockReader.Finish(u, _legacy))]);
         var servers = _servers.Select(s => FinishServer(s, registry)).ToList();
         CheckDefaultServers(servers);
-        return new HttpConfig { LegacyKeepaliveDefaults = _legacy, Upstreams = registry.All, Servers = servers };
+        return new HttpConfig { LegacyKeepaliveDefaults = _legacy, Upstreams = registry.All, Servers = servers, Maps = _maps };
     }
 
     private ServerConfig FinishServer(ServerDraft draft, UpstreamRegistry registry)
@@ -194,21 +215,26 @@ internal sealed class HttpBlockBuilder
         var merged = draft.Settings.InheritFrom(_http);
         var defaults = ConfigDefaults.Server;
         var locations = new List<LocationConfig>();
-        var effective = new Dictionary<LocationDraft, LevelSettings>();
+        var effective = new Dictionary<LocationDraft, (LevelSettings Settings, LocationConfig Config)>();
         foreach (var location in draft.Locations)   // parents come before their children
         {
-            var outer = location.Parent is null ? merged : effective[location.Parent];
-            var settings = effective[location] = location.Settings.InheritFrom(outer);
-            locations.Add(FinishLocation(location.Path, location.Match, location.Where, settings,
-                draft.Return ?? location.Return, draft.Return is null ? location.ProxyPass : null, registry));
+            var outer = location.Parent is null ? merged : effective[location.Parent].Settings;
+            var settings = location.Settings.InheritFrom(outer);
+            var config = FinishLocation(location.Path, location.Match, location.Where, settings,
+                draft.Return ?? location.Return, draft.Return is null ? location.ProxyPass : null, registry,
+                location.Regex, location.Parent is null ? null : effective[location.Parent].Config);
+            effective[location] = (settings, config);
+            locations.Add(config);
         }
-        if (draft.Return is not null && !draft.Locations.Any(l => l.Path == "/" && l.Match != LocationMatch.Exact))
-            locations.Add(FinishLocation("/", LocationMatch.Prefix, draft.ReturnWhere!, merged, draft.Return, null, registry));
+        if (draft.Return is not null && !draft.Locations.Any(l => l.Parent is null && l.Path == "/" && l.Match is LocationMatch.Prefix or LocationMatch.PrefixNoRegex))
+            locations.Add(FinishLocation("/", LocationMatch.Prefix, draft.ReturnWhere!, merged, draft.Return, null, registry, null, null));
 
         return new ServerConfig
         {
             Listens = draft.Listens.Count > 0 ? draft.Listens : [DefaultListen(draft.Where)],
             ServerNames = draft.Names.Count > 0 ? draft.Names : [""],
+            NamePatterns = draft.Patterns.Count > 0 ? draft.Patterns
+                : [new ServerNamePattern { Kind = ServerNameKind.Exact, Text = "", Bytes = [] }],
             Locations = locations,
             ClientHeaderTimeoutMs = merged.ClientHeaderTimeoutMs ?? defaults.ClientHeaderTimeoutMs,
             ClientHeaderBufferSize = merged.ClientHeaderBufferSize ?? defaults.ClientHeaderBufferSize,
@@ -226,7 +252,8 @@ internal sealed class HttpBlockBuilder
     };
 
     private LocationConfig FinishLocation(string path, LocationMatch match, ConfigDirective where, LevelSettings s,
-        ReturnConfig? ret, ProxyPassTarget? pass, UpstreamRegistry registry)
+        ReturnConfig? ret, ProxyPassTarget? pass, UpstreamRegistry registry,
+        System.Text.RegularExpressions.Regex? regex, LocationConfig? parent)
     {
         var d = ConfigDefaults.Location;
         // return runs in the rewrite phase, before proxying: with both, nginx answers with return.
@@ -237,6 +264,8 @@ internal sealed class HttpBlockBuilder
         {
             Path = path,
             Match = match,
+            Regex = regex,
+            Parent = parent,
             ProxyPass = proxyPass,
             Return = ret,
             ProxyHttpVersionMinor = s.ProxyHttpVersionMinor ?? (_legacy ? 0 : d.ProxyHttpVersionMinor),

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace RawKeepalive.Config;
 
@@ -18,6 +19,8 @@ public sealed class ProxyConfig
     /// <summary>worker_rlimit_nofile; 0 = leave the limit as inherited.</summary>
     public int WorkerRlimitNofile { get; init; }
     public required HttpConfig Http { get; init; }
+    /// <summary>The files read, main file first then includes in the order read (for -T).</summary>
+    public IReadOnlyList<ConfigSource> Sources { get; init; } = [];
 }
 
 public sealed class HttpConfig
@@ -27,6 +30,8 @@ public sealed class HttpConfig
     public bool LegacyKeepaliveDefaults { get; init; }
     public required IReadOnlyList<UpstreamConfig> Upstreams { get; init; }
     public required IReadOnlyList<ServerConfig> Servers { get; init; }
+    /// <summary>map blocks, in file order.</summary>
+    public IReadOnlyList<MapConfig> Maps { get; init; } = [];
 }
 
 public sealed class UpstreamConfig
@@ -42,6 +47,9 @@ public sealed class UpstreamConfig
     public long KeepaliveTimeMs { get; init; } = 3_600_000;
     /// <summary>True for the upstream made implicitly by <c>proxy_pass http://host:port</c>: nginx keeps no pool for those.</summary>
     public bool Implicit { get; init; }
+    /// <summary>Where "keepalive" and "keepalive_timeout" were written (null when not): the linter names them.</summary>
+    public ConfigDirective? KeepaliveWhere { get; init; }
+    public ConfigDirective? KeepaliveTimeoutWhere { get; init; }
     public required string File { get; init; }
     public int Line { get; init; }
 }
@@ -65,6 +73,9 @@ public sealed class ServerConfig
 {
     public required IReadOnlyList<ListenConfig> Listens { get; init; }   // default: *:80 (nginx); tests always set it
     public required IReadOnlyList<string> ServerNames { get; init; }     // lower-case; "" when none given
+    /// <summary>server_name as classified at load: exact, "*.x"/".x", "x.*", "~regex" (in config order).</summary>
+    public IReadOnlyList<ServerNamePattern> NamePatterns { get; init; } = [];
+    /// <summary>Every location, nested ones included, parents before their children (see <see cref="LocationConfig.Parent"/>).</summary>
     public required IReadOnlyList<LocationConfig> Locations { get; init; }
     public long ClientHeaderTimeoutMs { get; init; } = 60_000;
     public int ClientHeaderBufferSize { get; init; } = 1024;
@@ -76,12 +87,18 @@ public sealed class ServerConfig
     public ReturnConfig? Return { get; init; }
 }
 
-public enum LocationMatch : byte { Prefix, Exact, PrefixNoRegex }
+/// <summary>location modifiers: none, "=", "^~", "~" (case-sensitive regex), "~*" (caseless regex).</summary>
+public enum LocationMatch : byte { Prefix, Exact, PrefixNoRegex, Regex, RegexCaseless }
 
 public sealed class LocationConfig
 {
     public required string Path { get; init; }
     public LocationMatch Match { get; init; }
+    /// <summary>The compiled pattern of a "~" or "~*" location (Path is its source).</summary>
+    public Regex? Regex { get; init; }
+    /// <summary>The enclosing location of a nested one; null at server level.</summary>
+    public LocationConfig? Parent { get; init; }
+    public bool IsRegex => Match is LocationMatch.Regex or LocationMatch.RegexCaseless;
     /// <summary>Exactly one of ProxyPass and Return is set (a location with neither answers 404).</summary>
     public ProxyPassConfig? ProxyPass { get; init; }
     public ReturnConfig? Return { get; init; }
@@ -123,6 +140,8 @@ public sealed class ProxyPassConfig
     /// <summary>$proxy_host: the upstream name, or host:port as written (port omitted when 80).</summary>
     public required string ProxyHost { get; init; }
     public required string ProxyPort { get; init; }
+    public string File { get; init; } = "";
+    public int Line { get; init; }
 }
 
 public sealed class ReturnConfig

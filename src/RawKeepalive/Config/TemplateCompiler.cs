@@ -29,20 +29,54 @@ public static class TemplateCompiler
         ["server_protocol"] = Variable.ServerProtocol,
         ["content_length"] = Variable.ContentLength,
         ["content_type"] = Variable.ContentType,
+        ["connection"] = Variable.Connection,
+        ["connection_requests"] = Variable.ConnectionRequests,
+        ["request_id"] = Variable.RequestId,
+        ["msec"] = Variable.Msec,
+        ["time_local"] = Variable.TimeLocal,
+        ["time_iso8601"] = Variable.TimeIso8601,
+        ["is_args"] = Variable.IsArgs,
+        ["request"] = Variable.Request,
+        ["hostname"] = Variable.Hostname,
+        ["pid"] = Variable.Pid,
+        ["nginx_version"] = Variable.NginxVersion,
     };
+
+    /// <summary>The maps of the http block being built, by variable name. Set for the duration of the
+    /// build (<see cref="WithMaps"/>) rather than threaded through every directive reader, because a
+    /// template anywhere in http may use a map declared anywhere in it.</summary>
+    [ThreadStatic] private static Dictionary<string, MapConfig>? _maps;
+
+    public static IDisposable WithMaps(IEnumerable<MapConfig> maps)
+    {
+        var previous = _maps;
+        _maps = maps.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(Dictionary<string, MapConfig>? previous) : IDisposable
+    {
+        public void Dispose() => _maps = previous;
+    }
+
+    /// <summary>Whether <paramref name="name"/> (lower-case, no "$") is a variable nginx itself defines.</summary>
+    public static bool IsBuiltIn(string name) =>
+        Known.ContainsKey(name) || NotSupported.Contains(name)
+        || name.StartsWith("http_", StringComparison.Ordinal) || name.StartsWith("arg_", StringComparison.Ordinal)
+        || name.StartsWith("cookie_", StringComparison.Ordinal)
+        || NotSupportedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
     // nginx variables we do not evaluate yet: named so the error says "not supported" rather than "unknown".
     private static readonly HashSet<string> NotSupported = new(StringComparer.Ordinal)
     {
-        "request_id", "request_time", "request_length", "request", "status", "time_local", "time_iso8601", "msec",
-        "binary_remote_addr", "connection", "connection_requests", "hostname", "https", "is_args", "nginx_version",
-        "pid", "realpath_root", "document_root", "remote_user", "request_body", "request_filename",
+        "request_time", "request_length", "status",
+        "binary_remote_addr", "https", "realpath_root", "document_root", "remote_user", "request_body", "request_filename",
         "bytes_sent", "body_bytes_sent", "upstream_addr", "upstream_status", "upstream_response_time",
         "upstream_connect_time", "upstream_header_time", "proxy_protocol_addr", "ssl_protocol", "ssl_cipher",
         "limit_rate", "tcpinfo_rtt", "server_software",
     };
 
-    private static readonly string[] NotSupportedPrefixes = ["arg_", "cookie_", "sent_http_", "upstream_http_", "upstream_cookie_", "sent_trailer_", "upstream_trailer_"];
+    private static readonly string[] NotSupportedPrefixes = ["sent_http_", "upstream_http_", "upstream_cookie_", "sent_trailer_", "upstream_trailer_"];
 
     public static ValueTemplate Compile(string source, ConfigDirective where)
     {
@@ -83,14 +117,20 @@ public static class TemplateCompiler
     {
         string name = written.ToLowerInvariant();   // nginx looks variables up lower-cased
         if (Known.TryGetValue(name, out var variable)) return new TemplateSegment(null, variable, null);
+        if (_maps is not null && _maps.TryGetValue(name, out var map)) return new TemplateSegment(null, Variable.Map, null, map);
+        if (name.StartsWith("arg_", StringComparison.Ordinal) && name.Length > "arg_".Length)
+            return new TemplateSegment(null, Variable.Arg, Encoding.ASCII.GetBytes(written["arg_".Length..]));
+        if (name.StartsWith("cookie_", StringComparison.Ordinal) && name.Length > "cookie_".Length)
+            return new TemplateSegment(null, Variable.Cookie, Encoding.ASCII.GetBytes(written["cookie_".Length..]));
         if (name.StartsWith("http_", StringComparison.Ordinal) && name.Length > "http_".Length)
         {
             // Header names are compared lower-case with '-' for '_', as $http_x_real_ip matches X-Real-IP.
             string header = name["http_".Length..].Replace('_', '-');
             return new TemplateSegment(null, Variable.HttpHeader, Encoding.ASCII.GetBytes(header));
         }
-        if (NotSupported.Contains(name) || NotSupportedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))
-            || char.IsAsciiDigit(name[0]))
+        if (char.IsAsciiDigit(name[0]))
+            throw ConfigError.At($"the \"${written}\" variable (a regex capture) is not supported yet", where);
+        if (NotSupported.Contains(name) || NotSupportedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
             throw ConfigError.At($"the \"${written}\" variable is not supported yet", where);
         throw ConfigError.At($"unknown \"{name}\" variable", where);
     }

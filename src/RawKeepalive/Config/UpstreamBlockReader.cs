@@ -11,6 +11,7 @@ internal sealed class UpstreamDraft(string name, ConfigDirective where)
     public int? KeepaliveRequests;
     public long? KeepaliveTimeoutMs;
     public long? KeepaliveTimeMs;
+    public ConfigDirective? KeepaliveWhere, KeepaliveTimeoutWhere;
 }
 
 /// <summary>Reads an upstream block: its server lines (resolved now, as nginx does) and keepalive settings.</summary>
@@ -33,11 +34,15 @@ internal static class UpstreamBlockReader
                 case "keepalive":
                     if (!Units.TryParseDigits(d.Args[0], out long n) || n > int.MaxValue) throw DirectiveArgs.InvalidValueIn(d);
                     draft.Keepalive = (int)n;
+                    draft.KeepaliveWhere = d;
                     if (d.Args.Count == 2)
                         draft.KeepaliveLocal = d.Args[1] == "local" ? true : throw DirectiveArgs.InvalidParameter(d, d.Args[1]);
                     break;
                 case "keepalive_requests": draft.KeepaliveRequests = DirectiveArgs.Number(d); break;
-                case "keepalive_timeout": draft.KeepaliveTimeoutMs = DirectiveArgs.TimeMs(d); break;
+                case "keepalive_timeout":
+                    draft.KeepaliveTimeoutMs = DirectiveArgs.TimeMs(d);
+                    draft.KeepaliveTimeoutWhere = d;
+                    break;
                 case "keepalive_time": draft.KeepaliveTimeMs = DirectiveArgs.TimeMs(d); break;
                 default: throw new InvalidOperationException($"directive table allows \"{d.Name}\" in upstream but nothing reads it");
             }
@@ -81,6 +86,8 @@ internal static class UpstreamBlockReader
             KeepaliveRequests = draft.KeepaliveRequests ?? defaults.KeepaliveRequests,
             KeepaliveTimeoutMs = draft.KeepaliveTimeoutMs ?? defaults.KeepaliveTimeoutMs,
             KeepaliveTimeMs = draft.KeepaliveTimeMs ?? defaults.KeepaliveTimeMs,
+            KeepaliveWhere = draft.KeepaliveWhere,
+            KeepaliveTimeoutWhere = draft.KeepaliveTimeoutWhere,
             File = draft.Where.File,
             Line = draft.Where.Line,
         };

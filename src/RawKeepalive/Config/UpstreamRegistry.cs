@@ -18,7 +18,7 @@ internal sealed class UpstreamRegistry(IReadOnlyList<UpstreamConfig> explicitUps
         {
             if (target.HasPort)
                 throw ConfigError.At($"upstream \"{named.Name}\" may not have port {target.Port}", pass.Where);
-            return new ProxyPassConfig { Upstream = named, Uri = pass.Uri, ProxyHost = pass.ProxyHost, ProxyPort = pass.ProxyPort };
+            return new ProxyPassConfig { Upstream = named, Uri = pass.Uri, ProxyHost = pass.ProxyHost, ProxyPort = pass.ProxyPort, File = pass.Where.File, Line = pass.Where.Line };
         }
 
         string key = $"{target.Host}:{target.Port}";
@@ -38,6 +38,6 @@ internal sealed class UpstreamRegistry(IReadOnlyList<UpstreamConfig> explicitUps
             _implicitByKey.Add(key, upstream);
             _implicit.Add(upstream);
         }
-        return new ProxyPassConfig { Upstream = upstream, Uri = pass.Uri, ProxyHost = pass.ProxyHost, ProxyPort = pass.ProxyPort };
+        return new ProxyPassConfig { Upstream = upstream, Uri = pass.Uri, ProxyHost = pass.ProxyHost, ProxyPort = pass.ProxyPort, File = pass.Where.File, Line = pass.Where.Line };
     }
 }

@@ -21,10 +21,25 @@ public enum Variable : byte
     ServerProtocol,        // $server_protocol
     ContentLength,         // $content_length
     ContentType,           // $content_type
+    Connection,            // $connection: the connection serial number
+    ConnectionRequests,    // $connection_requests: requests made on this connection, this one included
+    RequestId,             // $request_id: 32 random hex digits, fixed for the request
+    Msec,                  // $msec: seconds since the epoch with milliseconds
+    TimeLocal,             // $time_local: "25/Nov/2026:01:33:40 +0000"
+    TimeIso8601,           // $time_iso8601: "2026-11-25T01:33:40+00:00"
+    Arg,                   // $arg_NAME: query argument NAME (case-insensitive name, raw value)
+    IsArgs,                // $is_args: "?" when the request has a query, else empty
+    Cookie,                // $cookie_NAME
+    Request,               // $request: the request line
+    Hostname,              // $hostname
+    Pid,                   // $pid: the worker's process id
+    NginxVersion,          // $nginx_version: our version
+    Map,                   // a map block's variable
 }
 
-/// <summary>One piece of a compiled value: literal bytes, or a variable (with the header name for $http_NAME).</summary>
-public readonly record struct TemplateSegment(byte[]? Literal, Variable Variable, byte[]? HeaderName)
+/// <summary>One piece of a compiled value: literal bytes, or a variable (with the name for $http_NAME,
+/// $arg_NAME and $cookie_NAME, or the map for a map's variable).</summary>
+public readonly record struct TemplateSegment(byte[]? Literal, Variable Variable, byte[]? HeaderName, MapConfig? Map = null)
 {
     public bool IsLiteral => Literal is not null;
 }

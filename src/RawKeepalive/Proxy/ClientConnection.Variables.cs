@@ -9,4 +9,35 @@ public sealed unsafe partial class ClientConnection
     internal ReadOnlySpan<byte> RequestHeadBytes => new(HeadBase, _req.HeadLength);
     internal ServerRuntime Server => _server;
     internal LocationRuntime? Location => _location;
+
+    /// <summary>$connection_requests: this request included (nginx counts a request when it starts).</summary>
+    internal int ConnectionRequests => _requests + 1;
+
+    // $request_id: made on first use and kept for the rest of the request. Which request it belongs to is
+    // told by (connection number, requests completed), so no per-request reset hook is needed.
+    private readonly byte[] _requestId = new byte[32];
+    private long _requestIdConnection = -1;
+    private int _requestIdSequence;
+
+    internal ReadOnlySpan<byte> RequestId
+    {
+        get
+        {
+            if (_requestIdConnection != Number || _requestIdSequence != _requests)
+            {
+                Span<byte> random = stackalloc byte[16];
+                Random.Shared.NextBytes(random);
+                for (int i = 0; i < random.Length; i++)
+                {
+                    _requestId[2 * i] = Hex[random[i] >> 4];
+                    _requestId[2 * i + 1] = Hex[random[i] & 0xF];
+                }
+                _requestIdConnection = Number;
+                _requestIdSequence = _requests;
+            }
+            return _requestId;
+        }
+    }
+
+    private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
 }

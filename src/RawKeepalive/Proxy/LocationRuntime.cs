@@ -20,6 +20,8 @@ public sealed class LocationRuntime
     /// <summary>proxy_set_header as an array: the hot path iterates it without an enumerator.</summary>
     public HeaderSetting[] SetHeaders { get; }
     public bool UpstreamHttp10 => Config.ProxyHttpVersionMinor == 0;
+    /// <summary>The locations nested in this one; null when none.</summary>
+    public LocationLevel? Nested { get; internal set; }
 
     public LocationRuntime(LocationConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups, int maxConnections)
     {

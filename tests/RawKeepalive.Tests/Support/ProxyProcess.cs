@@ -29,7 +29,8 @@ public sealed class ProxyProcess : IDisposable
     private readonly Process _process;
     private bool _disposed;
 
-    private ProxyProcess(string template, int backend, int backend2, bool preamble)
+    private ProxyProcess(string template, int backend, int backend2, bool preamble,
+        IReadOnlyList<string>? extraArgs = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Prefix = Directory.CreateTempSubdirectory("rawkeepalive-test-").FullName;
         Directory.CreateDirectory(Path.Combine(Prefix, "logs"));
@@ -48,8 +49,10 @@ public sealed class ProxyProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = Prefix,
         };
-        foreach (string arg in new[] { "-p", Prefix, "-c", ConfigPath })
+        foreach (string arg in new[] { "-p", Prefix, "-c", ConfigPath }.Concat(extraArgs ?? []))
             start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => AppendOutput("stdout", e.Data);
         _process.ErrorDataReceived += (_, e) => AppendOutput("stderr", e.Data);
@@ -134,12 +137,15 @@ public sealed class ProxyProcess : IDisposable
 
     /// <summary>Starts the binary on <paramref name="template"/> and waits until <c>{PORT}</c> (and <c>{PORT2}</c> when used) accept.</summary>
     /// <param name="preamble">False when the test writes its own daemon/master_process/error_log/pid lines.</param>
-    public static ProxyProcess Start(string template, int backend = 0, int backend2 = 0, bool preamble = true)
+    /// <param name="extraArgs">Command-line arguments after <c>-p PREFIX -c CONFIG</c> (e.g. <c>-g</c>).</param>
+    /// <param name="environment">Environment variables added for the process.</param>
+    public static ProxyProcess Start(string template, int backend = 0, int backend2 = 0, bool preamble = true,
+        IReadOnlyList<string>? extraArgs = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         const int attempts = 3;
         for (int attempt = 1; ; attempt++)
         {
-            var proxy = new ProxyProcess(template, backend, backend2, preamble);
+            var proxy = new ProxyProcess(template, backend, backend2, preamble, extraArgs, environment);
             string? failure = proxy.WaitUntilListening(template.Contains("{PORT2}", StringComparison.Ordinal));
             if (failure is null)
                 return proxy;
@@ -153,7 +159,15 @@ public sealed class ProxyProcess : IDisposable
     }
 
     /// <summary>Runs <c>-t</c> on <paramref name="template"/>; returns the exit code and all output.</summary>
-    public static ConfigTestResult RunConfigTest(string template, int backend = 0, int backend2 = 0, bool preamble = true)
+    public static ConfigTestResult RunConfigTest(string template, int backend = 0, int backend2 = 0, bool preamble = true) =>
+        RunCommand(template, ["-t"], backend: backend, backend2: backend2, preamble: preamble);
+
+    /// <summary>Runs the binary to completion as <c>-p PREFIX [-c CONFIG] ARGS</c> on <paramref name="template"/>
+    /// (no <c>-c</c> when <paramref name="withConfigFlag"/> is false, so the default path applies) and returns
+    /// the exit code and output. <paramref name="files"/> are written under the prefix first (relative path → text).</summary>
+    public static ConfigTestResult RunCommand(string template, IReadOnlyList<string> args,
+        IReadOnlyDictionary<string, string>? environment = null, int backend = 0, int backend2 = 0, bool preamble = true,
+        bool withConfigFlag = true, IReadOnlyDictionary<string, string>? files = null)
     {
         string prefix = Directory.CreateTempSubdirectory("rawkeepalive-test-").FullName;
         try
@@ -165,6 +179,12 @@ public sealed class ProxyProcess : IDisposable
             string configPath = Path.Combine(prefix, "conf", ConfigFileName);
             string text = Render(template, prefix, port, port2, backend, backend2, preamble);
             File.WriteAllText(configPath, text);
+            foreach (var (relative, content) in files ?? new Dictionary<string, string>())
+            {
+                string full = Path.Combine(prefix, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                File.WriteAllText(full, content.Replace("{PREFIX}", prefix, StringComparison.Ordinal));
+            }
 
             var start = new ProcessStartInfo(BinaryPath)
             {
@@ -174,8 +194,11 @@ public sealed class ProxyProcess : IDisposable
                 UseShellExecute = false,
                 WorkingDirectory = prefix,
             };
-            foreach (string arg in new[] { "-p", prefix, "-c", configPath, "-t" })
+            var head = withConfigFlag ? new[] { "-p", prefix, "-c", configPath } : new[] { "-p", prefix };
+            foreach (string arg in head.Concat(args))
                 start.ArgumentList.Add(arg);
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+                start.Environment[name] = value;
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
@@ -187,7 +210,14 @@ public sealed class ProxyProcess : IDisposable
             }
             Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
             string output = (stdout.IsCompletedSuccessfully ? stdout.Result : "") + (stderr.IsCompletedSuccessfully ? stderr.Result : "");
-            return new ConfigTestResult(process.ExitCode, output) { ConfigPath = configPath, ConfigText = text };
+            return new ConfigTestResult(process.ExitCode, output)
+            {
+                ConfigPath = configPath, ConfigText = text,
+                StandardOutput = stdout.IsCompletedSuccessfully ? stdout.Result : "",
+                Prefix = prefix,
+                PrefixFiles = Directory.EnumerateFiles(prefix, "*", SearchOption.AllDirectories)
+                    .Select(f => Path.GetRelativePath(prefix, f)).Order(StringComparer.Ordinal).ToList(),
+            };
         }
         finally
         {
@@ -223,6 +253,37 @@ public sealed class ProxyProcess : IDisposable
         }
         throw new ArgumentException($"\"{needle}\" is not in the config");
     }
+
+    /// <summary>Runs the binary to completion against this running proxy's prefix and config (e.g. <c>-s stop</c>).</summary>
+    public ConfigTestResult RunCommand(params string[] args)
+    {
+        var start = new ProcessStartInfo(BinaryPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Prefix,
+        };
+        foreach (string arg in new[] { "-p", Prefix, "-c", ConfigPath }.Concat(args))
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(StartTimeout))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+            Assert.Fail($"`{string.Join(' ', args)}` did not exit within {StartTimeout.TotalSeconds} s");
+        }
+        Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
+        return new ConfigTestResult(process.ExitCode, (stdout.IsCompletedSuccessfully ? stdout.Result : "") + (stderr.IsCompletedSuccessfully ? stderr.Result : ""))
+        {
+            ConfigPath = ConfigPath, ConfigText = ConfigText,
+        };
+    }
+
+    /// <summary>Waits (bounded) for the process to exit; its exit code, or null if it is still running.</summary>
+    public int? WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout) ? _process.ExitCode : null;
 
     /// <summary>1-based line number of the first line of the written config that contains <paramref name="text"/>.</summary>
     public int LineOf(string text) => LineOf(ConfigText, text);
