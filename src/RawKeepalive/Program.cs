@@ -11,6 +11,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (ProcessRunner.IsWorker(args)) return ProcessRunner.RunWorker();
         string prefix = Directory.GetCurrentDirectory();
         string? configFile = null;
         bool test = false;
@@ -52,7 +53,7 @@ public static class Program
             return 0;
         }
         using var log = new ErrorLog(config.ErrorLogPath, ErrorLog.ParseLevel(config.ErrorLogLevel));
-        return SingleProcess.Run(config, log);
+        return ProcessRunner.Run(config, log, args);
     }
 
     /// <summary>As nginx: a relative -c is taken from the prefix.</summary>

@@ -30,6 +30,7 @@ internal sealed class HttpBlockBuilder
         public LevelSettings Settings { get; } = new();
         public ProxyPassTarget? ProxyPass;
         public ReturnConfig? Return;
+        public bool StubStatus;
     }
 
     public static HttpConfig Build(ConfigDirective? http)
@@ -125,6 +126,10 @@ internal sealed class HttpBlockBuilder
                     location.Return ??= ret;
                     break;
                 case "location": ReadLocation(d, location, server, children); break;
+                case "stub_status":
+                    if (d.Args.Count == 1) DirectiveArgs.Flag(d);   // the old "stub_status on;" form
+                    location.StubStatus = true;
+                    break;
                 default: ApplyLevelDirective(d, location.Settings, "location"); break;
             }
         }
@@ -200,7 +205,7 @@ internal sealed class HttpBlockBuilder
             var outer = location.Parent is null ? merged : effective[location.Parent];
             var settings = effective[location] = location.Settings.InheritFrom(outer);
             locations.Add(FinishLocation(location.Path, location.Match, location.Where, settings,
-                draft.Return ?? location.Return, draft.Return is null ? location.ProxyPass : null, registry));
+                draft.Return ?? location.Return, draft.Return is null ? location.ProxyPass : null, registry, location.StubStatus));
         }
         if (draft.Return is not null && !draft.Locations.Any(l => l.Path == "/" && l.Match != LocationMatch.Exact))
             locations.Add(FinishLocation("/", LocationMatch.Prefix, draft.ReturnWhere!, merged, draft.Return, null, registry));
@@ -226,7 +231,7 @@ internal sealed class HttpBlockBuilder
     };
 
     private LocationConfig FinishLocation(string path, LocationMatch match, ConfigDirective where, LevelSettings s,
-        ReturnConfig? ret, ProxyPassTarget? pass, UpstreamRegistry registry)
+        ReturnConfig? ret, ProxyPassTarget? pass, UpstreamRegistry registry, bool stubStatus = false)
     {
         var d = ConfigDefaults.Location;
         // return runs in the rewrite phase, before proxying: with both, nginx answers with return.
@@ -254,6 +259,8 @@ internal sealed class HttpBlockBuilder
             ClientBodyTimeoutMs = s.ClientBodyTimeoutMs ?? d.ClientBodyTimeoutMs,
             SendTimeoutMs = s.SendTimeoutMs ?? d.SendTimeoutMs,
             ClientMaxBodySize = s.ClientMaxBodySize ?? d.ClientMaxBodySize,
+            StubStatus = stubStatus && ret is null,
+            Access = s.Access,
             File = where.File,
             Line = where.Line,
         };

@@ -566,6 +566,7 @@ public sealed unsafe partial class ClientConnection
     {
         _w.Log.Write(LogLevel.Info, Number, $"client sent invalid request, answering {status}");
         _location = null;
+        _w.Counters.Enter(ref Phase, ClientPhase.Writing);
         _headBuffered = false;
         _req.Method = HttpMethod.Get;
         RespondLocal(status, close: true);
