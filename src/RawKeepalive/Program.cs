@@ -15,6 +15,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (ProcessRunner.IsWorker(args)) return ProcessRunner.RunWorker();
         var options = CommandLine.Parse(args, out string? error);
         if (options is null)
         {
@@ -53,7 +54,7 @@ public static class Program
         if (options.Signal is { } signal) return SendSignal(signal, config.PidPath);
 
         using var log = new ErrorLog(config.ErrorLogPath, ErrorLog.ParseLevel(config.ErrorLogLevel));
-        return SingleProcess.Run(config, log);
+        return ProcessRunner.Run(config, log, args);
     }
 
     /// <summary>-t / -T: the lint warnings, then nginx's two lines (not with -q), then with -T every file read.</summary>

@@ -20,6 +20,9 @@ public static class ConfigBuilder
         bool daemon = defaults.Daemon, masterProcess = defaults.MasterProcess;
         string pid = defaults.PidPath, errorLog = defaultErrorLog ?? defaults.ErrorLogPath, errorLevel = defaults.ErrorLogLevel;
         int rlimitNofile = defaults.WorkerRlimitNofile;
+        IReadOnlyList<string>? affinity = null;
+        long shutdownTimeout = 0;
+        string? user = null, group = null;
         ConfigDirective? http = null, errorLogDirective = null;
 
         foreach (var d in main)
@@ -42,6 +45,9 @@ public static class ConfigBuilder
                     break;
                 case "worker_rlimit_nofile": rlimitNofile = DirectiveArgs.Number(d); break;
                 case "worker_rlimit_core": break;   // no core dumps to size
+                case "worker_cpu_affinity": affinity = CpuAffinity(d); break;
+                case "worker_shutdown_timeout": shutdownTimeout = DirectiveArgs.TimeMs(d); break;
+                case "user": (user, group) = (d.Args[0], d.Args.Count == 2 ? d.Args[1] : null); break;
                 case "events": workerConnections = Events(d, workerConnections); break;
                 case "http": http = d; break;
                 default: throw new InvalidOperationException($"directive table allows \"{d.Name}\" in main but nothing reads it");
@@ -60,6 +66,10 @@ public static class ConfigBuilder
             ErrorLogPath = errorLog == "stderr" ? errorLog : UnderPrefix(errorLog, prefix),
             ErrorLogLevel = errorLevel,
             WorkerRlimitNofile = rlimitNofile,
+            WorkerCpuAffinity = affinity,
+            WorkerShutdownTimeoutMs = shutdownTimeout,
+            User = user,
+            Group = group,
             Http = HttpBlockBuilder.Build(http),
             Sources = sources ?? [],
         };
@@ -94,6 +104,20 @@ public static class ConfigBuilder
             }
         }
         return workerConnections;
+    }
+
+    /// <summary>"auto", or masks of 0s and 1s (nginx also allows "auto MASK": not supported yet).</summary>
+    private static IReadOnlyList<string> CpuAffinity(ConfigDirective d)
+    {
+        if (d.Args[0] == "auto")
+        {
+            if (d.Args.Count > 1) throw DirectiveArgs.ParameterNotSupported(d, d.Args[1]);
+            return ["auto"];
+        }
+        foreach (var mask in d.Args)
+            if (mask.Length is 0 or > 64 || mask.Any(c => c is not ('0' or '1')))
+                throw ConfigError.At($"invalid character \"{mask.FirstOrDefault(c => c is not ('0' or '1'))}\" in \"worker_cpu_affinity\"", d);
+        return [.. d.Args];
     }
 
     private static string UnderPrefix(string path, string prefix) => Path.GetFullPath(path, prefix);

@@ -26,6 +26,9 @@ public static class DirectiveTable
         new("error_log", Main | HttpServerLocation, 1, 2, false, Done),
         new("worker_rlimit_nofile", Main, 1, 1, false, Done, Once: true),
         new("worker_rlimit_core", Main, 1, 1, false, NoEffect, Once: true),
+        new("worker_cpu_affinity", Main, 1, Many, false, Done, Once: true),
+        new("worker_shutdown_timeout", Main, 1, 1, false, Done, Once: true),
+        new("user", Main, 1, 2, false, Done, Once: true),
         new("events", Main, 0, 0, true, Done, Once: true, Opens: Events),
         new("http", Main, 0, 0, true, Done, Once: true, Opens: HttpBlock),
         new("include", Any, 1, 1, false, Done),
@@ -88,6 +91,11 @@ public static class DirectiveTable
 
         // location
         new("proxy_pass", Location, 1, 1, false, Done, Once: true),
+        new("stub_status", Location, 0, 1, false, Done, Once: true),
+
+        // http, server, location: access
+        new("allow", HttpServerLocation, 1, 1, false, Done),
+        new("deny", HttpServerLocation, 1, 1, false, Done),
 
         // upstream
         new("server", UpstreamBlock, 1, Many, false, Done),
@@ -97,8 +105,7 @@ public static class DirectiveTable
         new("keepalive_time", UpstreamBlock, 1, 1, false, Done, Once: true),
 
         // nginx directives whose behaviour we do not have yet: refused, never ignored
-        .. Unsupported(Main, "user", "worker_cpu_affinity", "worker_priority", "worker_shutdown_timeout",
-            "working_directory", "env", "load_module", "lock_file", "pcre_jit", "thread_pool", "timer_resolution",
+        .. Unsupported(Main, "worker_priority", "working_directory", "env", "load_module", "lock_file", "pcre_jit", "thread_pool", "timer_resolution",
             "ssl_engine"),
         .. Unsupported(Main, true, "stream", "mail"),
         .. Unsupported(Events, "worker_aio_requests", "debug_connection"),
@@ -110,13 +117,13 @@ public static class DirectiveTable
             "ssl_stapling", "ssl_stapling_verify", "ssl_trusted_certificate", "ssl_dhparam", "ssl_ecdh_curve",
             "ssl_client_certificate", "ssl_verify_client", "http2", "http3", "quic_retry",
             "underscores_in_headers", "ignore_invalid_headers", "merge_slashes"),
-        .. Unsupported(ServerLocation, "rewrite", "set", "break", "try_files", "stub_status"),
+        .. Unsupported(ServerLocation, "rewrite", "set", "break", "try_files"),
         .. Unsupported(ServerLocation, true, "if"),
         .. Unsupported(Location, "alias", "internal"),
         .. Unsupported(Location, true, "limit_except"),
         .. Unsupported(Location, "fastcgi_pass", "uwsgi_pass", "grpc_pass", "scgi_pass", "memcached_pass"),
         .. Unsupported(HttpServerLocation, "keepalive_time", "root", "index", "error_page", "add_header", "expires",
-            "autoindex", "allow", "deny", "limit_req", "limit_conn", "limit_rate", "resolver", "resolver_timeout",
+            "autoindex", "limit_req", "limit_conn", "limit_rate", "resolver", "resolver_timeout",
             "real_ip_header", "set_real_ip_from", "proxy_buffering", "proxy_buffers", "proxy_buffer_size",
             "proxy_busy_buffers_size", "proxy_request_buffering", "proxy_redirect", "proxy_cache", "proxy_cache_valid",
             "proxy_cache_key", "proxy_hide_header", "proxy_pass_header", "proxy_ignore_headers",

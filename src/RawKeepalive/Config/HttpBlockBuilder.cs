@@ -34,6 +34,7 @@ internal sealed class HttpBlockBuilder
         public LevelSettings Settings { get; } = new();
         public ProxyPassTarget? ProxyPass;
         public ReturnConfig? Return;
+        public bool StubStatus;
     }
 
     public static HttpConfig Build(ConfigDirective? http)
@@ -145,6 +146,10 @@ internal sealed class HttpBlockBuilder
                     location.Return ??= ret;
                     break;
                 case "location": ReadLocation(d, location, server, children); break;
+                case "stub_status":
+                    if (d.Args.Count == 1) DirectiveArgs.Flag(d);   // the old "stub_status on;" form
+                    location.StubStatus = true;
+                    break;
                 default: ApplyLevelDirective(d, location.Settings, "location"); break;
             }
         }
@@ -222,7 +227,7 @@ internal sealed class HttpBlockBuilder
             var settings = location.Settings.InheritFrom(outer);
             var config = FinishLocation(location.Path, location.Match, location.Where, settings,
                 draft.Return ?? location.Return, draft.Return is null ? location.ProxyPass : null, registry,
-                location.Regex, location.Parent is null ? null : effective[location.Parent].Config);
+                location.Regex, location.Parent is null ? null : effective[location.Parent].Config, location.StubStatus);
             effective[location] = (settings, config);
             locations.Add(config);
         }
@@ -253,7 +258,7 @@ internal sealed class HttpBlockBuilder
 
     private LocationConfig FinishLocation(string path, LocationMatch match, ConfigDirective where, LevelSettings s,
         ReturnConfig? ret, ProxyPassTarget? pass, UpstreamRegistry registry,
-        System.Text.RegularExpressions.Regex? regex, LocationConfig? parent)
+        System.Text.RegularExpressions.Regex? regex, LocationConfig? parent, bool stubStatus = false)
     {
         var d = ConfigDefaults.Location;
         // return runs in the rewrite phase, before proxying: with both, nginx answers with return.
@@ -283,6 +288,8 @@ internal sealed class HttpBlockBuilder
             ClientBodyTimeoutMs = s.ClientBodyTimeoutMs ?? d.ClientBodyTimeoutMs,
             SendTimeoutMs = s.SendTimeoutMs ?? d.SendTimeoutMs,
             ClientMaxBodySize = s.ClientMaxBodySize ?? d.ClientMaxBodySize,
+            StubStatus = stubStatus && ret is null,
+            Access = s.Access,
             File = where.File,
             Line = where.Line,
         };

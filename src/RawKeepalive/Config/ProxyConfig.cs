@@ -18,6 +18,14 @@ public sealed class ProxyConfig
     public string ErrorLogLevel { get; init; } = "error";
     /// <summary>worker_rlimit_nofile; 0 = leave the limit as inherited.</summary>
     public int WorkerRlimitNofile { get; init; }
+    /// <summary>worker_cpu_affinity: null = not pinned; "auto" = one allowed CPU per worker in turn;
+    /// otherwise one mask per worker (bit strings, rightmost = CPU 0), reused in turn when fewer.</summary>
+    public IReadOnlyList<string>? WorkerCpuAffinity { get; init; }
+    /// <summary>worker_shutdown_timeout; 0 = a draining worker waits for its last connection.</summary>
+    public long WorkerShutdownTimeoutMs { get; init; }
+    /// <summary>user USER [GROUP]: what workers drop to when the master runs as root; null = stay.</summary>
+    public string? User { get; init; }
+    public string? Group { get; init; }
     public required HttpConfig Http { get; init; }
     /// <summary>The files read, main file first then includes in the order read (for -T).</summary>
     public IReadOnlyList<ConfigSource> Sources { get; init; } = [];
@@ -124,6 +132,10 @@ public sealed class LocationConfig
     public long ClientBodyTimeoutMs { get; init; } = 60_000;
     public long SendTimeoutMs { get; init; } = 60_000;
     public long ClientMaxBodySize { get; init; } = 1024 * 1024;          // 0 = unlimited
+    /// <summary><c>stub_status;</c>: the location answers with the server-wide connection counters.</summary>
+    public bool StubStatus { get; init; }
+    /// <summary>allow/deny rules in order, the first match decides (nginx's access module); null = no rules.</summary>
+    public IReadOnlyList<AccessRule>? Access { get; init; }
     public required string File { get; init; }
     public int Line { get; init; }
 }

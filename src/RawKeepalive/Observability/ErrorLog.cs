@@ -27,7 +27,10 @@ public sealed class ErrorLog : IDisposable
         else
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            _out = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1);
+            // O_APPEND: the master and its workers share this file (FileMode.Append only seeks once).
+            var fd = Native.ProcessInterop.OpenAppend(path);
+            if (fd.IsError) throw new IOException($"open() \"{path}\" failed ({fd})");
+            _out = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)fd.Value, ownsHandle: true), FileAccess.Write, 1);
             _ownsStream = true;
         }
     }

@@ -5,13 +5,31 @@ using RawKeepalive.Upstream;
 
 namespace RawKeepalive.Process;
 
-/// <summary>Opens one listening socket per distinct listen address (SO_REUSEADDR, nginx's backlog
-/// of 511) and groups the server blocks that share it.</summary>
+/// <summary>The distinct listen addresses of a config, in config order, with the server blocks that
+/// share each; and the sockets behind them. Single-process mode binds one SO_REUSEADDR socket per
+/// address; in master mode the master binds one SO_REUSEPORT socket per address per worker slot
+/// (<see cref="ReusePortSockets"/>) and a worker attaches its slot's descriptors.</summary>
 public static class ListenSockets
 {
     public const int Backlog = 511;
 
-    public static Listener[] Open(ProxyConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups)
+    /// <summary>The address keys in order: what the master binds and what a worker's descriptors follow.</summary>
+    public static List<(string Key, SockAddr Address)> Addresses(ProxyConfig config)
+    {
+        var list = new List<(string, SockAddr)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var server in config.Http.Servers)
+            foreach (var listen in server.Listens)
+                if (seen.Add(listen.EndPoint.ToString())) list.Add((listen.EndPoint.ToString(), new SockAddr(listen.EndPoint)));
+        return list;
+    }
+
+    /// <summary>Single-process mode: binds each address once.</summary>
+    public static Listener[] Open(ProxyConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups) =>
+        Attach(config, groups, key => Bind(Addresses(config).First(a => a.Key == key).Address, reusePort: false));
+
+    /// <summary>Builds the listeners of <paramref name="config"/> on descriptors from <paramref name="fdFor"/> (by address key).</summary>
+    public static Listener[] Attach(ProxyConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups, Func<string, int> fdFor)
     {
         var byAddress = new Dictionary<string, (SockAddr Addr, List<ServerRuntime> Servers, ServerRuntime? Default)>();
         var order = new List<string>();
@@ -40,17 +58,20 @@ public static class ListenSockets
         foreach (var key in order)
         {
             var (addr, servers, def) = byAddress[key];
-            listeners.Add(new Listener(Bind(addr), addr, servers.ToArray(), def ?? servers[0]));
+            listeners.Add(new Listener(fdFor(key), addr, servers.ToArray(), def ?? servers[0]));
         }
         return listeners.ToArray();
     }
 
-    private static int Bind(SockAddr addr)
+    /// <summary>A listening socket on <paramref name="addr"/>; with <paramref name="reusePort"/> one of
+    /// a group the kernel spreads connections over, each queue its own.</summary>
+    public static int Bind(SockAddr addr, bool reusePort)
     {
         var s = SocketInterop.OpenStream(addr.Family);
         if (s.IsError) throw new ListenException($"socket() {addr} failed ({s})");
         int fd = (int)s.Value;
         SocketInterop.SetReuseAddress(fd);
+        if (reusePort) ProcessInterop.SetReusePort(fd);
         var b = SocketInterop.Bind(fd, addr);
         if (b.IsError)
         {

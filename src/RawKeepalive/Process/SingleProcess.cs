@@ -2,23 +2,16 @@ using System.Runtime.InteropServices;
 using RawKeepalive.Config;
 using RawKeepalive.Observability;
 using RawKeepalive.Proxy;
-using RawKeepalive.Upstream;
 
 namespace RawKeepalive.Process;
 
-/// <summary>Runs the whole server as one foreground process with one worker loop on the main
-/// thread (the master/worker split comes with the processes work). TERM, INT and QUIT stop it.</summary>
+/// <summary><c>master_process off</c>: the whole server as one foreground process with one worker
+/// loop on the main thread (what most tests run). TERM and INT stop it at once; QUIT drains it.</summary>
 public static class SingleProcess
 {
     public static int Run(ProxyConfig config, ErrorLog log)
     {
-        var groups = new Dictionary<UpstreamConfig, UpstreamGroup>();
-        foreach (var u in config.Http.Upstreams) groups[u] = new UpstreamGroup(u, config.WorkerConnections);
-        foreach (var s in config.Http.Servers)
-            foreach (var l in s.Locations)
-                if (l.ProxyPass is { } p && !groups.ContainsKey(p.Upstream))
-                    groups[p.Upstream] = new UpstreamGroup(p.Upstream, config.WorkerConnections);
-
+        var groups = UpstreamGroups.For(config);
         Listener[] listeners;
         try
         {
@@ -32,14 +25,15 @@ public static class SingleProcess
         }
 
         using var worker = new Worker(config, log, listeners);
-        WritePid(config.PidPath);
+        PidFile.Write(config.PidPath);
+        Native.ProcessInterop.ResetControlSignals();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Drain);
         log.Write(LogLevel.Notice, 0, $"rawkeepalive started, {listeners.Length} listen socket(s)");
         worker.Run();
         log.Write(LogLevel.Notice, 0, "exiting");
-        try { File.Delete(config.PidPath); } catch (IOException) { }
+        PidFile.Remove(config.PidPath);
         return 0;
 
         void Stop(PosixSignalContext ctx)
@@ -47,18 +41,11 @@ public static class SingleProcess
             ctx.Cancel = true;
             worker.RequestStop();
         }
-    }
 
-    private static void WritePid(string path)
-    {
-        try
+        void Drain(PosixSignalContext ctx)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, Environment.ProcessId + "\n");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"rawkeepalive: [alert] could not write pid file \"{path}\": {e.Message}");
+            ctx.Cancel = true;
+            worker.RequestDrain();
         }
     }
 }

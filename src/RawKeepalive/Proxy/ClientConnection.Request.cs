@@ -57,6 +57,7 @@ public sealed unsafe partial class ClientConnection
     private void StartExchange()
     {
         State = ClientState.Exchanging;
+        _w.Counters.Enter(ref Phase, ClientPhase.Writing);
         _w.Timers.Cancel(Slot);
         _headStart = _start;
         _bodyStart = _bodyPos = _start + _req.HeadLength;
@@ -93,9 +94,19 @@ public sealed unsafe partial class ClientConnection
             RespondLocal(413, close: true);
             return;
         }
+        if (_location.Config.Access is { } access && !RawKeepalive.Config.AccessRule.Allows(access, PeerAddress))
+        {
+            RespondForbidden();
+            return;
+        }
         if (_location.Config.Return is { } ret)
         {
             RespondReturn(ret);
+            return;
+        }
+        if (_location.Config.StubStatus)
+        {
+            RespondStubStatus();
             return;
         }
         if (_location.Group is null)
@@ -225,6 +236,7 @@ public sealed unsafe partial class ClientConnection
             {
                 Attach(idle);
                 idle.Reused = true;
+                _w.Counters.UpstreamReused(group);
                 break;
             }
             var opened = _w.OpenUpstream(peer, group, out int errno);
@@ -538,6 +550,7 @@ public sealed unsafe partial class ClientConnection
         if (stale && !_staleRetried && _headBuffered && replay && _bufferedBodySent == 0)
         {
             _staleRetried = true;
+            _w.Counters.StaleRetry(up.Group);
             _bodyPos = _bodyStart;
             _w.Log.Write(LogLevel.Info, Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) on a reused keepalive connection to {peer.Name}, retrying on a new connection");
             ConnectUpstream(fresh: true);

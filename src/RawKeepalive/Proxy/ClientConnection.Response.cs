@@ -550,6 +550,7 @@ public sealed unsafe partial class ClientConnection
     {
         _w.Log.Write(LogLevel.Info, Number, $"client sent invalid request, answering {status}");
         _location = null;
+        _w.Counters.Enter(ref Phase, ClientPhase.Writing);
         _headBuffered = false;
         _req.Method = HttpMethod.Get;
         // The bad head is consumed; only bytes still arriving make the close linger.

@@ -21,6 +21,7 @@ public sealed unsafe partial class ClientConnection
     public bool ReadReady, WriteReady;
     public Listener Listener = null!;
     public readonly byte[] PeerAddress = new byte[128];
+    public Observability.ClientPhase Phase;   // stub_status's reading/writing/waiting, kept by _w.Counters
 
     /// <summary>Receive buffer (slab index, -1 when none: an idle connection holds no buffer) and
     /// the unconsumed bytes in it.</summary>
@@ -195,6 +196,7 @@ public sealed unsafe partial class ClientConnection
             if (n.Value > 0)
             {
                 _end += (int)n.Value;
+                _w.Counters.Enter(ref Phase, Observability.ClientPhase.Reading);
                 continue;
             }
             if (n.IsAgain)
@@ -247,6 +249,7 @@ public sealed unsafe partial class ClientConnection
     private void WaitForNextRequest()
     {
         State = ClientState.WaitingRequest;
+        _w.Counters.Enter(ref Phase, _end > _start ? Observability.ClientPhase.Reading : Observability.ClientPhase.Waiting);
         if (_end > _start)
         {
             _headTimerArmed = true;

@@ -13,6 +13,10 @@ public sealed unsafe class Worker : IDisposable
     public const int IoBufferSize = 16 * 1024;
     private const ulong ListenerTokenFlag = 1UL << 63;
     private const ulong WakeToken = 1UL << 62;
+    private const ulong ParentToken = WakeToken | 1;
+    /// <summary>How long a draining worker leaves idle clients open: a request may already be on its
+    /// way on one, and it is answered (with "Connection: close") rather than reset.</summary>
+    public const long DrainGraceMs = 1000;
 
     private enum SlotKind : byte { Free, Client, Upstream }
 
@@ -28,7 +32,11 @@ public sealed unsafe class Worker : IDisposable
     /// the hot path must leave it unchanged in steady state (read from any thread).</summary>
     public long LoopAllocatedBytes => Volatile.Read(ref _loopAllocatedBytes);
     private long _loopAllocatedBytes;
+    /// <summary>Draining or stopping: responses say "Connection: close" and no upstream connection is kept.</summary>
     public bool Stopping { get; private set; }
+    public CounterSlot Counters { get; }
+    /// <summary>The server-wide counters stub_status reads.</summary>
+    public SharedCounters Segment { get; }
 
     private readonly EventLoop _loop = new();
     private readonly ConnectionTable _table;
@@ -40,12 +48,17 @@ public sealed unsafe class Worker : IDisposable
     private readonly byte* _acceptAddress;
     private long _connectionNumber;
     private readonly int _wakeFd;
-    private volatile bool _stopRequested;
+    private volatile bool _stopRequested, _drainRequested;
+    private long _drainStartMs = -1;
+    private bool _idleClosed;
 
-    public Worker(ProxyConfig config, ErrorLog log, Listener[] listeners)
+    /// <param name="counters">This worker's slot of the master's segment; null in single-process mode (a private one).</param>
+    public Worker(ProxyConfig config, ErrorLog log, Listener[] listeners, SharedCounters? segment = null, int counterSlot = 1)
     {
         Config = config;
         Log = log;
+        Segment = segment ?? SharedCounters.Private();
+        Counters = new CounterSlot(Segment, counterSlot);
         int n = config.WorkerConnections;
         _table = new ConnectionTable(n);
         _kinds = new SlotKind[n];
@@ -74,6 +87,24 @@ public sealed unsafe class Worker : IDisposable
             _loop.Add(listeners[i].Fd, EpollInterop.In | EpollInterop.EdgeTriggered, ListenerTokenFlag | (uint)i);
         _wakeFd = Tmds.Linux.LibC.eventfd(0, Tmds.Linux.LibC.EFD_NONBLOCK | Tmds.Linux.LibC.EFD_CLOEXEC);
         _loop.Add(_wakeFd, EpollInterop.In | EpollInterop.EdgeTriggered, WakeToken);
+        var groups = new List<UpstreamGroup>();
+        foreach (var l in listeners)
+            foreach (var s in l.Servers)
+                foreach (var loc in s.Locations)
+                    if (loc.Group is not null && !groups.Contains(loc.Group)) groups.Add(loc.Group);
+        Counters.Register(groups);
+    }
+
+    /// <summary>Worker processes: <paramref name="fd"/> is the read end of a pipe the master never writes
+    /// to; any event on it is the master's end (it died), and the worker stops at once.</summary>
+    public void WatchParent(int fd) => _loop.Add(fd, EpollInterop.In | EpollInterop.RdHup | EpollInterop.EdgeTriggered, ParentToken);
+
+    /// <summary>Graceful stop, from any thread: stop accepting, finish in-flight requests, then exit.</summary>
+    public void RequestDrain()
+    {
+        _drainRequested = true;
+        ulong one = 1;
+        Tmds.Linux.LibC.write(_wakeFd, &one, 8);
     }
 
     /// <summary>Asks the loop to stop, from any thread (a signal handler).</summary>
@@ -88,6 +119,7 @@ public sealed unsafe class Worker : IDisposable
     {
         while (!_stopRequested)
         {
+            if (_drainRequested && DrainStep()) break;
             int timeout = NextTimeout();
             int count = _loop.Wait(timeout);
             NowMs = MonotonicClock.NowMs;
@@ -104,9 +136,54 @@ public sealed unsafe class Worker : IDisposable
         Stopping = true;
     }
 
+    /// <summary>One step of draining; true when the worker may exit (no connections left, or
+    /// worker_shutdown_timeout passed).</summary>
+    private bool DrainStep()
+    {
+        if (_drainStartMs < 0)
+        {
+            _drainStartMs = NowMs;
+            Stopping = true;
+            // Another process (the master, a new worker) still holds these sockets, so closing ours
+            // would not take them out of this epoll set: remove them first. Queued connections stay
+            // in the socket for the next worker of this slot.
+            foreach (var l in _listeners)
+            {
+                _loop.Remove(l.Fd);
+                SocketInterop.Close(l.Fd);
+            }
+            foreach (var pool in _pools)
+                while (pool.PopExpired(long.MaxValue) is int id and >= 0) CloseUpstream(_upstreams[id]!);
+        }
+        if (!_idleClosed && NowMs - _drainStartMs >= DrainGraceMs)
+        {
+            _idleClosed = true;
+            for (int i = 0; i < _kinds.Length; i++)
+                if (_kinds[i] == SlotKind.Client && _clients[i]!.Phase == ClientPhase.Waiting) _clients[i]!.Close();
+        }
+        if (Config.WorkerShutdownTimeoutMs > 0 && NowMs - _drainStartMs >= Config.WorkerShutdownTimeoutMs)
+        {
+            Log.Write(LogLevel.Notice, 0, "worker_shutdown_timeout passed, closing the remaining connections");
+            return true;
+        }
+        for (int i = 0; i < _kinds.Length; i++)
+            if (_kinds[i] == SlotKind.Client) return false;
+        return true;
+    }
+
     private int NextTimeout()
     {
         int t = Timers.NextTimeoutMs(NowMs);
+        if (_drainStartMs >= 0)
+        {
+            long due = !_idleClosed ? _drainStartMs + DrainGraceMs
+                : Config.WorkerShutdownTimeoutMs > 0 ? _drainStartMs + Config.WorkerShutdownTimeoutMs : long.MaxValue;
+            if (due != long.MaxValue)
+            {
+                int d = (int)Math.Clamp(due - NowMs, 0, int.MaxValue);
+                if (t < 0 || d < t) t = d;
+            }
+        }
         foreach (var pool in _pools)
         {
             long due = pool.NextExpiryMs;
@@ -125,6 +202,12 @@ public sealed unsafe class Worker : IDisposable
             return;
         }
         if (token == WakeToken) return;
+        if (token == ParentToken)
+        {
+            Log.Write(LogLevel.Alert, 0, "the master process is gone, exiting");
+            _stopRequested = true;
+            return;
+        }
         int slot = ConnectionTable.SlotOf(token);
         if (ConnectionTable.GenerationOf(token) != _table.Generation(slot)) return;   // an event for a connection closed earlier in this batch
         try
@@ -200,6 +283,8 @@ public sealed unsafe class Worker : IDisposable
             new ReadOnlySpan<byte>(_acceptAddress, Math.Min(addrLen, 128)).CopyTo(client.PeerAddress);
             _kinds[slot] = SlotKind.Client;
             client.Open(fd, ++_connectionNumber, listener);
+            Counters.Accepted();
+            Counters.Enter(ref client.Phase, ClientPhase.Waiting);
             _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
         }
     }
@@ -265,6 +350,7 @@ public sealed unsafe class Worker : IDisposable
         up.State = c.IsError ? UpstreamState.Connecting : UpstreamState.Active;
         up.WriteReady = !c.IsError;
         _kinds[slot] = SlotKind.Upstream;
+        Counters.UpstreamOpened(group);
         _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
         return up;
     }
@@ -290,6 +376,7 @@ public sealed unsafe class Worker : IDisposable
 
     public void CloseClient(ClientConnection c)
     {
+        Counters.Closed(ref c.Phase);
         Timers.Cancel(c.Slot);
         SocketInterop.Close(c.Fd);
         _kinds[c.Slot] = SlotKind.Free;

@@ -29,7 +29,7 @@ public sealed class ProxyProcess : IDisposable
     private readonly Process _process;
     private bool _disposed;
 
-    private ProxyProcess(string template, int backend, int backend2, bool preamble,
+    private ProxyProcess(string template, int backend, int backend2, bool preamble, bool master = false,
         IReadOnlyList<string>? extraArgs = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Prefix = Directory.CreateTempSubdirectory("rawkeepalive-test-").FullName;
@@ -38,7 +38,7 @@ public sealed class ProxyProcess : IDisposable
         Port = FreePort.ProbeOther(backend, backend2);
         Port2 = FreePort.ProbeOther(backend, backend2, Port);
         ConfigPath = Path.Combine(Prefix, "conf", ConfigFileName);
-        ConfigText = Render(template, Prefix, Port, Port2, backend, backend2, preamble);
+        ConfigText = Render(template, Prefix, Port, Port2, backend, backend2, preamble, master);
         File.WriteAllText(ConfigPath, ConfigText);
 
         var start = new ProcessStartInfo(BinaryPath)
@@ -137,15 +137,17 @@ public sealed class ProxyProcess : IDisposable
 
     /// <summary>Starts the binary on <paramref name="template"/> and waits until <c>{PORT}</c> (and <c>{PORT2}</c> when used) accept.</summary>
     /// <param name="preamble">False when the test writes its own daemon/master_process/error_log/pid lines.</param>
+    /// <param name="master">Master mode: the preamble says <c>master_process on</c> (still <c>daemon off</c>), so the
+    /// binary runs a master and its worker processes; Dispose kills the whole tree.</param>
     /// <param name="extraArgs">Command-line arguments after <c>-p PREFIX -c CONFIG</c> (e.g. <c>-g</c>).</param>
     /// <param name="environment">Environment variables added for the process.</param>
-    public static ProxyProcess Start(string template, int backend = 0, int backend2 = 0, bool preamble = true,
+    public static ProxyProcess Start(string template, int backend = 0, int backend2 = 0, bool preamble = true, bool master = false,
         IReadOnlyList<string>? extraArgs = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         const int attempts = 3;
         for (int attempt = 1; ; attempt++)
         {
-            var proxy = new ProxyProcess(template, backend, backend2, preamble, extraArgs, environment);
+            var proxy = new ProxyProcess(template, backend, backend2, preamble, master, extraArgs, environment);
             string? failure = proxy.WaitUntilListening(template.Contains("{PORT2}", StringComparison.Ordinal));
             if (failure is null)
                 return proxy;
@@ -225,7 +227,7 @@ public sealed class ProxyProcess : IDisposable
         }
     }
 
-    internal static string Render(string template, string prefix, int port, int port2, int backend, int backend2, bool preamble)
+    internal static string Render(string template, string prefix, int port, int port2, int backend, int backend2, bool preamble, bool master = false)
     {
         string errorLog = Path.Combine(prefix, "logs", "error.log");
         string pidFile = Path.Combine(prefix, "logs", "rawkeepalive.pid");
@@ -240,7 +242,7 @@ public sealed class ProxyProcess : IDisposable
         if (IsNginx)
             text = text.Replace("keepalive_defaults legacy;", "", StringComparison.Ordinal);
         // One line, so a directive's line number in the written file is its template line + 1.
-        return preamble ? $"daemon off; master_process off; error_log {errorLog} info; pid {pidFile};\n{text}" : text;
+        return preamble ? $"daemon off; master_process {(master ? "on" : "off")}; error_log {errorLog} info; pid {pidFile};\n{text}" : text;
     }
 
     internal static int LineOf(string text, string needle)
@@ -338,6 +340,42 @@ public sealed class ProxyProcess : IDisposable
         lock (_output)
             _output.Append(stream).Append(": ").Append(line).Append('\n');
     }
+
+    /// <summary>The live child processes of the started binary: in master mode, its workers.</summary>
+    public int[] ChildPids()
+    {
+        var children = new List<int>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid))
+                continue;
+            try
+            {
+                // "pid (comm) state ppid ...": comm may hold spaces, so parse after the last ')'.
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                string[] rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (rest[0] != "Z" && int.Parse(rest[1]) == ProcessId)
+                    children.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                // gone meanwhile
+            }
+        }
+        return [.. children.Order()];
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (a number: 1 HUP, 3 QUIT, 9 KILL, 15 TERM) to the started process.</summary>
+    public void Signal(int signal) => SendSignal(ProcessId, signal);
+
+    public static void SendSignal(int pid, int signal)
+    {
+        if (kill(pid, signal) != 0)
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 
     /// <summary>Kills every process a test left running (for the assembly teardown).</summary>
     public static int KillAll()

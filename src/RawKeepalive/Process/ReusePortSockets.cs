@@ -1,0 +1,63 @@
+using RawKeepalive.Config;
+using RawKeepalive.Native;
+
+namespace RawKeepalive.Process;
+
+/// <summary>The master's listen sockets: per address, one SO_REUSEPORT socket per worker slot,
+/// held for the master's whole life so that every generation of workers inherits the same
+/// sockets and no queued connection is dropped on reload or respawn (a closed reuseport socket
+/// drops its queue). Close-on-exec is cleared only while a worker is being started.</summary>
+public sealed class ReusePortSockets
+{
+    private readonly Dictionary<string, List<int>> _fds = new(StringComparer.Ordinal);
+
+    /// <summary>Opens what <paramref name="config"/> needs with <paramref name="slots"/> workers; returns
+    /// the descriptors no longer needed (the caller closes them once old workers are told to go).
+    /// On failure nothing opened by this call stays open.</summary>
+    public List<int> Ensure(ProxyConfig config, int slots)
+    {
+        var opened = new List<(string Key, int Fd)>();
+        try
+        {
+            foreach (var (key, addr) in ListenSockets.Addresses(config))
+            {
+                int have = _fds.TryGetValue(key, out var list) ? list.Count : 0;
+                for (int i = have; i < slots; i++) opened.Add((key, ListenSockets.Bind(addr, reusePort: true)));
+            }
+        }
+        catch (ListenException)
+        {
+            foreach (var (_, fd) in opened) SocketInterop.Close(fd);
+            throw;
+        }
+        foreach (var (key, fd) in opened)
+        {
+            if (!_fds.TryGetValue(key, out var list)) _fds[key] = list = [];
+            list.Add(fd);
+        }
+        var wanted = ListenSockets.Addresses(config).Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
+        var surplus = new List<int>();
+        foreach (var key in _fds.Keys.ToList())
+        {
+            var list = _fds[key];
+            int keep = wanted.Contains(key) ? slots : 0;
+            if (list.Count > keep)
+            {
+                surplus.AddRange(list.Skip(keep));
+                list.RemoveRange(keep, list.Count - keep);
+            }
+            if (list.Count == 0) _fds.Remove(key);
+        }
+        return surplus;
+    }
+
+    /// <summary>Slot <paramref name="slot"/>'s descriptor for each address key.</summary>
+    public Dictionary<string, int> ForSlot(int slot) => _fds.ToDictionary(e => e.Key, e => e.Value[slot], StringComparer.Ordinal);
+
+    public IEnumerable<int> All => _fds.Values.SelectMany(l => l);
+
+    public void SetInheritable(bool inheritable)
+    {
+        foreach (int fd in All) ProcessInterop.SetInheritable(fd, inheritable);
+    }
+}
