@@ -81,9 +81,11 @@ http {{
 """
 
 
-def proxy(server, dir, port, backend_port, keepalive=True):
-    """The proxy config for `nginx` or `rawkeepalive`: same http block, each its own plumbing."""
-    upstream = KEEPALIVE_UPSTREAM if keepalive else ("" if server == "nginx" else "        keepalive 0;\n")
+def proxy(server, dir, port, backend_port, keepalive=True, legacy=False):
+    """The proxy config for `nginx` or `rawkeepalive`: same http block, each its own plumbing.
+    keepalive=False: without the five lines (RawKeepalive: `keepalive 0`, or with legacy=True
+    `keepalive_defaults legacy;`, which is what nginx 1.22 does without them)."""
+    upstream = KEEPALIVE_UPSTREAM if keepalive else ("" if server == "nginx" or legacy else "        keepalive 0;\n")
     location = ARTICLE_LOCATION if keepalive else LEGACY_LOCATION
     if server == "nginx":
         main = f"""\
@@ -113,7 +115,7 @@ worker_rlimit_nofile 16384;
 {main}events {{ worker_connections 8192; }}
 http {{
     access_log off;
-{temp}    client_max_body_size 2m;
+{"    keepalive_defaults legacy;" + chr(10) if legacy and server != "nginx" else ""}{temp}    client_max_body_size 2m;
     upstream app_backend {{
         server 127.0.0.1:{backend_port};
 {upstream}    }}

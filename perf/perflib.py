@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PERF = os.path.join(ROOT, "perf")
@@ -150,10 +149,29 @@ def rss_kb(pids):
 
 
 def stub_accepts(port):
-    """The backend's accepted connections; this query's own connection is one of them."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stub_status", timeout=5) as r:
-        lines = r.read().decode().splitlines()
-    return int(lines[2].split()[0])
+    """The backend's accepted connections; this query's own connection is one of them. When the
+    ephemeral ports are exhausted (perf-seed's narrowed namespace), it binds a port below them."""
+    import errno
+    import random
+    for attempt in range(50):
+        s = socket.socket()
+        try:
+            if attempt:
+                s.bind(("127.0.0.1", random.randint(20000, 30000)))
+            s.settimeout(5)
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"GET /stub_status HTTP/1.0\r\nHost: backend\r\n\r\n")
+            data = b""
+            while chunk := s.recv(4096):
+                data += chunk
+            body = data.split(b"\r\n\r\n", 1)[1].decode().splitlines()
+            return int(body[2].split()[0])
+        except OSError as e:
+            if e.errno not in (errno.EADDRNOTAVAIL, errno.EADDRINUSE):
+                raise
+        finally:
+            s.close()
+    raise RuntimeError("no local port for the stub_status query")
 
 
 def pinned(cmd, core):
