@@ -7,7 +7,7 @@ CONF         ?= conf/rawkeepalive.conf
 TEST_TIMEOUT ?= 840
 DOTNET       := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: all build run test bench clean
+.PHONY: all build run test bench clean perf perf-seed perf-check perf-deps
 
 all: build
 
@@ -26,6 +26,19 @@ test: build
 
 bench:
 	$(DOTNET) run -c Release --project perf/RawKeepalive.Benchmarks -- --filter '*' --memory
+
+# Load suite against nginx (perf/README.md). Never part of `make test` or CI. QUICK=1: about 2 minutes.
+perf-deps:
+	perf/deps.sh
+
+perf: perf-deps build
+	python3 perf/report.py "$$(python3 perf/bench.py)"
+
+perf-seed: perf-deps build
+	python3 perf/seed.py
+
+perf-check:
+	cd perf && python3 check.py
 
 clean:
 	rm -rf artifacts src/*/bin src/*/obj tests/*/bin tests/*/obj perf/*/bin perf/*/obj

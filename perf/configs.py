@@ -1,0 +1,135 @@
+"""Writes the configs of one perf run: the nginx backend, and the same proxy config for nginx and
+RawKeepalive (the article's production config; only process plumbing differs)."""
+import os
+
+BODY_1K = "x" * 1024
+BODY_64K_FILE = "64k"
+
+# The article's location block: its five keepalive lines are the three in `upstream` and the two
+# marked here; the rest is its "standard proxy headers" and timeouts.
+ARTICLE_LOCATION = """\
+            proxy_pass http://app_backend;
+            proxy_http_version 1.1;          # keepalive line 4
+            proxy_set_header Connection "";  # keepalive line 5
+            proxy_set_header Host $host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_connect_timeout 5s;
+            proxy_send_timeout 30s;
+            proxy_read_timeout 30s;
+"""
+
+# Without keepalive: nginx 1.22 with none of the five lines (HTTP/1.0, Connection: close);
+# RawKeepalive with `keepalive 0` (its defaults would otherwise pool).
+LEGACY_LOCATION = """\
+            proxy_pass http://app_backend;
+            proxy_set_header Host $host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_connect_timeout 5s;
+            proxy_send_timeout 30s;
+            proxy_read_timeout 30s;
+"""
+
+KEEPALIVE_UPSTREAM = """\
+        keepalive 64;               # keepalive line 1
+        keepalive_requests 1000;    # keepalive line 2
+        keepalive_timeout 65s;      # keepalive line 3
+"""
+
+
+def backend(dir, port, core):
+    """nginx with fixed bodies and stub_status; one worker, pinned by taskset from outside."""
+    docroot = os.path.join(dir, "www")
+    os.makedirs(docroot, exist_ok=True)
+    with open(os.path.join(docroot, BODY_64K_FILE), "wb") as f:
+        f.write(b"y" * 65536)
+    open(os.path.join(docroot, "upload"), "wb").close()
+    return f"""\
+worker_processes 1;
+daemon off;
+user root;
+pid {dir}/backend.pid;
+error_log {dir}/backend.error.log warn;
+worker_rlimit_nofile 16384;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/backend_body;
+    keepalive_requests 100000;
+    keepalive_timeout 300s;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location = /0 {{ return 200 ""; }}
+        location = /1k {{ return 200 "{BODY_1K}"; }}
+        location = /64k {{ root {docroot}; default_type application/octet-stream; }}
+        # Reads the whole upload before answering (mirror_request_body waits for it; the static
+        # handler's 405 for POST then becomes an empty 200): `return` would answer at once and
+        # leave the body in flight, which makes a proxy close the client connection.
+        location = /upload {{
+            client_max_body_size 2m; client_body_buffer_size 2m;
+            mirror /mirror_sink; mirror_request_body on;
+            root {docroot}; error_page 405 =200 @ok;
+        }}
+        location @ok {{ return 200 ""; }}
+        location = /mirror_sink {{ internal; return 204; }}
+        location = /stub_status {{ stub_status; }}
+    }}
+}}
+"""
+
+
+def proxy(server, dir, port, backend_port, keepalive=True, legacy=False):
+    """The proxy config for `nginx` or `rawkeepalive`: same http block, each its own plumbing.
+    keepalive=False: without the five lines (RawKeepalive: `keepalive 0`, or with legacy=True
+    `keepalive_defaults legacy;`, which is what nginx 1.22 does without them)."""
+    upstream = KEEPALIVE_UPSTREAM if keepalive else ("" if server == "nginx" or legacy else "        keepalive 0;\n")
+    location = ARTICLE_LOCATION if keepalive else LEGACY_LOCATION
+    if server == "nginx":
+        main = f"""\
+worker_processes 1;
+daemon off;
+master_process on;
+user root;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx.error.log error;
+worker_rlimit_nofile 16384;
+"""
+        # RawKeepalive streams request bodies upstream; this is nginx's line for the same (it
+        # otherwise spools a 1 MiB upload to a temp file first). RawKeepalive does not take it yet.
+        temp = "".join(f"    {t}_temp_path {dir}/nginx_{t};\n"
+                       for t in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        temp += "    proxy_request_buffering off;\n"
+    else:
+        main = f"""\
+worker_processes 1;
+daemon off;
+pid {dir}/rawkeepalive.pid;
+error_log {dir}/rawkeepalive.error.log error;
+worker_rlimit_nofile 16384;
+"""
+        temp = ""
+    return f"""\
+{main}events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+{"    keepalive_defaults legacy;" + chr(10) if legacy and server != "nginx" else ""}{temp}    client_max_body_size 2m;
+    upstream app_backend {{
+        server 127.0.0.1:{backend_port};
+{upstream}    }}
+    server {{
+        listen 127.0.0.1:{port};
+        server_name localhost;
+        location / {{
+{location}        }}
+    }}
+}}
+"""
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path

@@ -1,0 +1,50 @@
+"""Starts the perf run's servers: the nginx backend on the load core, and the proxies under test
+(nginx and RawKeepalive) on the proxy core, each on a free port with its own config."""
+import os
+
+import configs
+from perflib import BIN, LOAD_CORE, PROXY_CORE, free_port, start, stop, wait_port, server_pids
+
+PROXIES = ("rawkeepalive", "nginx")
+
+
+class Server:
+    def __init__(self, name, proc, port):
+        self.name, self.proc, self.port = name, proc, port
+
+    def pids(self):
+        return server_pids(self.proc)
+
+    def stop(self):
+        stop(self.proc)
+
+
+def start_backend(dir, netns=None):
+    port = free_port()
+    conf = configs.write(os.path.join(dir, "backend.conf"), configs.backend(dir, port, LOAD_CORE))
+    p = start(["nginx", "-c", conf], LOAD_CORE, os.path.join(dir, "backend.out"), netns)
+    _wait(port, netns)
+    return Server("backend", p, port)
+
+
+def start_proxy(name, dir, backend_port, keepalive=True, netns=None, port=None, legacy=False):
+    port = port or free_port()
+    conf = configs.write(os.path.join(dir, f"{name}.conf"),
+                         configs.proxy(name, dir, port, backend_port, keepalive, legacy))
+    cmd = ["nginx", "-c", conf] if name == "nginx" else [BIN, "-p", dir, "-c", conf]
+    p = start(cmd, PROXY_CORE, os.path.join(dir, f"{name}.out"), netns)
+    _wait(port, netns)
+    return Server(name, p, port)
+
+
+def _wait(port, netns):
+    if netns:
+        import subprocess, time
+        for _ in range(200):
+            if subprocess.run(["ip", "netns", "exec", netns, "bash", "-c",
+                               f"exec 3<>/dev/tcp/127.0.0.1/{port}"],
+                              stderr=subprocess.DEVNULL).returncode == 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"nothing listens on port {port} in netns {netns}")
+    wait_port(port)
