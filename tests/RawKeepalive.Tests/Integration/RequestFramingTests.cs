@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text;
 using NUnit.Framework;
 using RawKeepalive.Tests.Support;
 
@@ -242,6 +243,35 @@ public sealed class RequestFramingTests : ProxyTestBase
     public void OverlongHeaderBlock_431AndClose() =>
         AssertRefused("GET / HTTP/1.1\r\nHost: localhost\r\n"
             + string.Concat(Enumerable.Range(0, 40).Select(i => $"X-H{i}: {new string('c', 1000)}\r\n")) + "\r\n", 431);
+
+    /// <summary>nginx checks each chunk-size against client_max_body_size (default 1m) as it parses it.</summary>
+    [Test, Ignore("bug: client_max_body_size is not applied to chunked request bodies; a chunk-size of 0xfffffffffffffff is forwarded upstream")]
+    public void ChunkSizeOverClientMaxBodySize_413AndClose() => AssertRefused(ChunkedPost + "fffffffffffffff\r\nhello", 413);
+
+    /// <summary>A chunked body that grows past client_max_body_size (1m) in small chunks: 413, and the
+    /// backend never gets a complete request (nginx buffers the body, so it never gets any).</summary>
+    [Test, Ignore("bug: client_max_body_size is not applied to chunked request bodies; 2 MiB in 64 KiB chunks reach the backend whole")]
+    public void ChunkedBodyOverClientMaxBodySize_413_BackendGetsNoRequest()
+    {
+        var backend = StartBackend();
+        var client = Connect(StartProxy(Configs.Tldr, backend), NoHang);
+        byte[] chunk = [.. Encoding.ASCII.GetBytes("10000\r\n"), .. TestBackend.Body(0x10000), .. "\r\n"u8];
+        client.Send(ChunkedPost);
+        try
+        {
+            for (int i = 0; i < 32; i++)
+                client.SendRaw(chunk);
+            client.SendRaw("0\r\n\r\n"u8);
+        }
+        catch (SocketException)
+        {
+            // refused and closed while the body was still coming
+        }
+        var response = client.ReadResponse();
+        Assert.That(response.Status, Is.EqualTo(413), response.ToString());
+        Assert.That(client.IsClosedByPeer(TimeSpan.FromSeconds(5)), Is.True);
+        Assert.That(backend.RequestCount, Is.Zero, "no complete request over the limit reaches the backend");
+    }
 
     // --- After a refusal the proxy goes on serving ---
 
