@@ -155,7 +155,8 @@ public sealed class FuzzEndToEndTests : ProxyTestBase
             if (!client.WaitReadable(halfClosed ? AfterFin : Patience))
             {
                 if (halfClosed)
-                    return $"no answer and no close within {AfterFin.TotalSeconds} s of the client's FIN ({responses} responses before)";
+                    return $"no answer and no close within {AfterFin.TotalSeconds} s of the client's FIN ({responses} responses before); "
+                        + $"sockets on client port {client.LocalPort}:\n{Sockets(client.LocalPort)}";
                 // The proxy waits for more of the request (a body, the rest of a head): stop sending.
                 try
                 {
@@ -200,6 +201,23 @@ public sealed class FuzzEndToEndTests : ProxyTestBase
             {
                 return $"response {responses + 1} is not a well-formed HTTP response: {e.GetType().Name}: {e.Message}";
             }
+        }
+    }
+
+    /// <summary>Both ends of a loopback connection as `ss` sees them (state, queues), for a hang's report.</summary>
+    private static string Sockets(int localPort)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("ss", ["-tanoi", $"( sport = :{localPort} or dport = :{localPort} )"]) { RedirectStandardOutput = true };
+            using var ss = System.Diagnostics.Process.Start(start)!;
+            string output = ss.StandardOutput.ReadToEnd();
+            ss.WaitForExit(5000);
+            return output;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return $"(ss unavailable: {e.Message})";
         }
     }
 
