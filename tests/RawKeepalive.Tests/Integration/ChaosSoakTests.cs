@@ -111,7 +111,7 @@ public sealed class ChaosSoakTests : ProxyTestBase
             var outside = exchanges.Where(e => (e.Status != 200 || e.Error is not null) && !InOutage(e)).ToList();
             var statuses = exchanges.GroupBy(e => e.Error is null ? e.Status.ToString() : "cut").OrderBy(g => g.Key).Select(g => $"{g.Key} ×{g.Count()}");
             string summary = $"round {r}: {exchanges.Count} requests ({string.Join(", ", statuses)}), "
-                + $"{exchanges.Count(e => e.Status == 502)} 502s in {windows.Length} outages so far, "
+                + $"{exchanges.Count(e => e.Status == 502)} 502s, all to be inside the {windows.Length} outages so far, "
                 + $"backend: {backend.AcceptedConnections} connections accepted, {backend.IdleResets} idle resets";
             TestContext.Out.WriteLine(summary);
             Assert.That(outside.Select(e => $"{e.Status} {e.Error} [{e.Sent.TotalMilliseconds:F0}, {e.Answered.TotalMilliseconds:F0}] ms"),

@@ -156,7 +156,7 @@ public sealed class FuzzEndToEndTests : ProxyTestBase
             {
                 if (halfClosed)
                     return $"no answer and no close within {AfterFin.TotalSeconds} s of the client's FIN ({responses} responses before); "
-                        + $"sockets on client port {client.LocalPort}:\n{Sockets(client.LocalPort)}";
+                        + $"closed when looked at again: {client.IsClosedByPeer()}; sockets on client port {client.LocalPort}:\n{Sockets(client.LocalPort)}";
                 // The proxy waits for more of the request (a body, the rest of a head): stop sending.
                 try
                 {

@@ -89,6 +89,8 @@ public sealed class RequestFramingTests : ProxyTestBase
     [TestCase("gzip", TestName = "TransferEncodingGzip_501")]
     [TestCase("chunked, gzip", TestName = "TransferEncodingChunkedNotLast_501")]
     [TestCase("identity", TestName = "TransferEncodingIdentity_501")]
+    [TestCase("gzip, chunked", TestName = "TransferEncodingGzipThenChunked_501",
+        Ignore = "bug: \"Transfer-Encoding: gzip, chunked\" is forwarded as \"Transfer-Encoding: chunked\": the gzip coding is dropped, not refused")]
     public void TransferCodingOtherThanFinalChunked_501AndClose(string coding) =>
         AssertRefused($"POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: {coding}\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 501);
 
@@ -243,6 +245,10 @@ public sealed class RequestFramingTests : ProxyTestBase
     public void OverlongHeaderBlock_431AndClose() =>
         AssertRefused("GET / HTTP/1.1\r\nHost: localhost\r\n"
             + string.Concat(Enumerable.Range(0, 40).Select(i => $"X-H{i}: {new string('c', 1000)}\r\n")) + "\r\n", 431);
+
+    [Test]
+    public void MoreThan100HeaderFields_431AndClose() =>
+        AssertRefused("GET / HTTP/1.1\r\nHost: localhost\r\n" + string.Concat(Enumerable.Range(0, 101).Select(i => $"X-H{i}: {i}\r\n")) + "\r\n", 431);
 
     /// <summary>nginx checks each chunk-size against client_max_body_size (default 1m) as it parses it.</summary>
     [Test, Ignore("bug: client_max_body_size is not applied to chunked request bodies; a chunk-size of 0xfffffffffffffff is forwarded upstream")]
