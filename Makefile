@@ -5,9 +5,10 @@ BIN_DIR      := artifacts/bin
 BIN          := $(BIN_DIR)/rawkeepalive
 CONF         ?= conf/rawkeepalive.conf
 TEST_TIMEOUT ?= 840
+SOAK_SECONDS ?= 300
 DOTNET       := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: all build run test bench clean perf perf-seed perf-check perf-deps
+.PHONY: all build run test soak bench clean perf perf-seed perf-check perf-deps
 
 all: build
 
@@ -23,6 +24,12 @@ test: build
 	RAWKEEPALIVE_BIN=$(abspath $(BIN)) timeout --kill-after=30 $(TEST_TIMEOUT) \
 		$(DOTNET) test tests/RawKeepalive.Tests/RawKeepalive.Tests.csproj -c Release --nologo \
 		--logger "console;verbosity=normal" --blame-hang-timeout 5m
+
+# Chaos soak (issue 5): the short soak's rounds for SOAK_SECONDS, backend restarts and idle resets under load.
+soak: build
+	RAWKEEPALIVE_BIN=$(abspath $(BIN)) RAWKEEPALIVE_SOAK_SECONDS=$(SOAK_SECONDS) timeout --kill-after=30 $$(( $(SOAK_SECONDS) + 300 )) \
+		$(DOTNET) test tests/RawKeepalive.Tests/RawKeepalive.Tests.csproj -c Release --nologo \
+		--filter "FullyQualifiedName~ChaosSoakTests.Soak_Long" --logger "console;verbosity=detailed"
 
 bench:
 	$(DOTNET) run -c Release --project perf/RawKeepalive.Benchmarks -- --filter '*' --memory

@@ -81,7 +81,7 @@ public sealed class RawHttpClient : IDisposable
 
     private (string Version, int Status, string Reason, HeaderList Headers, string Head) ReadHead()
     {
-        string statusLine = _reader.ReadLine() ?? throw new EndOfStreamException("connection closed before a response");
+        string statusLine = _reader.ReadLine() ?? throw new ConnectionClosedException("connection closed before a response");
         var head = new StringBuilder(statusLine).Append("\r\n");
         string[] parts = statusLine.Split(' ', 3);
         if (parts.Length < 2 || parts[0] is not ("HTTP/1.0" or "HTTP/1.1") || parts[1].Length != 3 || !int.TryParse(parts[1], out int status))
@@ -197,5 +197,26 @@ public sealed class RawHttpClient : IDisposable
         }
     }
 
+    /// <summary>Half-closes: the peer reads end of stream after what was sent, and can still answer.</summary>
+    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+
+    /// <summary>True when response bytes are buffered, or bytes or a close (FIN or reset) arrive within <paramref name="wait"/>.</summary>
+    public bool WaitReadable(TimeSpan wait)
+    {
+        if (_reader.Buffered > 0)
+            return true;
+        try
+        {
+            return _socket.Poll((int)wait.TotalMicroseconds, SelectMode.SelectRead);
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
     public void Dispose() => _socket.Dispose();
 }
+
+/// <summary>The peer closed the connection cleanly where a response would start (no byte of one arrived).</summary>
+public sealed class ConnectionClosedException(string message) : EndOfStreamException(message);

@@ -33,6 +33,7 @@ public sealed class TestBackend : IDisposable
     private int _accepted;
     private int _idleClosed;
     private int _resetOnReuse;
+    private int _idleResets;
     private int _open;
     private volatile bool _stopping;
 
@@ -55,6 +56,10 @@ public sealed class TestBackend : IDisposable
     /// without answering: the upstream side of the stale keepalive race, made deterministic.</summary>
     public bool ResetReusedConnections { get; set; }
 
+    /// <summary>Probability (0 to 1) that a kept-alive connection, after a response, waits idle for 1 to 20 ms
+    /// and, if no request came in that time, is reset (RST): an origin whose idle timer fires at random.</summary>
+    public double RandomIdleReset { get; set; }
+
     public int AcceptedConnections => Volatile.Read(ref _accepted);
 
     /// <summary>Connections closed by <see cref="IdleTimeout"/>.</summary>
@@ -62,6 +67,9 @@ public sealed class TestBackend : IDisposable
 
     /// <summary>Connections reset by <see cref="ResetReusedConnections"/>.</summary>
     public int ResetOnReuse => Volatile.Read(ref _resetOnReuse);
+
+    /// <summary>Idle connections reset by <see cref="RandomIdleReset"/>.</summary>
+    public int IdleResets => Volatile.Read(ref _idleResets);
 
     public int OpenConnections => Volatile.Read(ref _open);
 
@@ -86,9 +94,17 @@ public sealed class TestBackend : IDisposable
     private void Listen(int port)
     {
         var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
-        listener.Listen(1024);
+        try
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            listener.Listen(1024);
+        }
+        catch (SocketException)
+        {
+            listener.Dispose();
+            throw;
+        }
         Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
         _stopping = false;
         _listener = listener;
@@ -126,6 +142,14 @@ public sealed class TestBackend : IDisposable
             var reader = new SocketReader(socket);
             for (int number = 1; ; number++)
             {
+                if (number > 1 && RandomIdleReset > 0 && Random.Shared.NextDouble() < RandomIdleReset
+                    && !reader.WaitForData(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 21))))
+                {
+                    graceful = false;
+                    socket.LingerState = new LingerOption(true, 0); // the close below sends RST
+                    Interlocked.Increment(ref _idleResets);
+                    return;
+                }
                 if (IdleTimeout is { } idle && !reader.WaitForData(idle))
                 {
                     graceful = false; // as a real server's idle close: no draining, so a late request meets a reset
@@ -355,6 +379,24 @@ public sealed class TestBackend : IDisposable
         }
         foreach (var (_, thread) in _connections.Values)
             thread.Join(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>After <see cref="Stop"/>: listens again on the same port (counters and records are kept).
+    /// Retries for a while if the port is briefly taken, as it may be by an outgoing connection's ephemeral port.</summary>
+    public void Start()
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; )
+        {
+            try
+            {
+                Listen(Port);
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && clock.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                Thread.Sleep(50);
+            }
+        }
     }
 
     /// <summary>Stops, then listens again on the same port (counters and records are kept).</summary>
