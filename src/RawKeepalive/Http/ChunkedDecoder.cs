@@ -59,6 +59,10 @@ public struct ChunkedDecoder
 
     /// <summary>Chunk data bytes decoded so far (for client_max_body_size).</summary>
     public readonly long DataBytes => _dataBytes;
+
+    /// <summary>Data bytes decoded plus those the current chunk-size announces but have not come yet:
+    /// a body over the limit is refused as soon as its size line says so.</summary>
+    public readonly long AnnouncedBytes => _dataBytes + _size;
     private long _dataBytes;
 
     /// <summary>Decodes from the start of <paramref name="input"/>, stopping at the first run of chunk data.

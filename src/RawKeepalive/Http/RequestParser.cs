@@ -24,7 +24,7 @@ public static class RequestParser
 
         var rest = buffer.Slice(start);
         int blank = HeadFraming.FindBlankLine(rest);
-        if (blank < 0) return HeadFraming.IsCleanPrefix(rest) ? ParseResult.Incomplete : Fail(head, 400);
+        if (blank < 0) return ParsePartial(buffer, start, head);
         blank += start;
 
         int pos = start;
@@ -35,6 +35,22 @@ public static class RequestParser
         if (status != 0) return Fail(head, status);
         head.HeadLength = blank + 2;
         return ParseResult.Complete;
+    }
+
+    /// <summary>A head without its blank line yet. A finished request line is judged at once: an
+    /// HTTP/0.9 client ("GET /\r\n") never sends a blank line, and a refusal must not depend on
+    /// how the head was split across reads.</summary>
+    private static ParseResult ParsePartial(ReadOnlySpan<byte> buffer, int start, RequestHead head)
+    {
+        int lineEnd = buffer.Slice(start).IndexOf((byte)'\n');
+        if (lineEnd >= 0)
+        {
+            int pos = start;
+            int status = RequestLine.Parse(buffer.Slice(0, start + lineEnd + 1), ref pos, head);
+            head.Reset();
+            if (status != 0) return Fail(head, status);
+        }
+        return HeadFraming.IsCleanPrefix(buffer.Slice(start)) ? ParseResult.Incomplete : Fail(head, 400);
     }
 
     /// <summary>The status for a head that did not fit in <paramref name="buffer"/> (a full buffer
@@ -64,6 +80,7 @@ public static class RequestParser
     {
         bool hostSeen = false, lengthSeen = false, codingSeen = false;
         var coding = CodingState.NoChunked;
+        bool otherCodings = false;
         var fields = head.Headers;
         while (pos < blank)
         {
@@ -90,7 +107,7 @@ public static class RequestParser
                     break;
                 case HeaderKind.TransferEncoding:
                     codingSeen = true;
-                    TransferCodings.Accumulate(value, ref coding);
+                    TransferCodings.Accumulate(value, ref coding, ref otherCodings);
                     break;
                 case HeaderKind.Connection:
                     if (!ConnectionTokens.Accumulate(value, ref head.ConnectionClose, ref head.ConnectionKeepAlive,
@@ -110,7 +127,8 @@ public static class RequestParser
         {
             // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 or beside Content-Length means faulty framing.
             if (head.VersionMinor == 0 || lengthSeen || coding == CodingState.Malformed) return 400;
-            if (coding != CodingState.ChunkedLast) return 501; // a body we cannot delimit
+            // A body we cannot delimit, or one whose codings (gzip, chunked) the upstream would lose: as nginx, 501.
+            if (coding != CodingState.ChunkedLast || otherCodings) return 501;
             head.Chunked = true;
         }
         if (!authority.IsEmpty)

@@ -18,6 +18,9 @@ public sealed class ResponseHead
     /// <summary>-1 when the response has no Content-Length.</summary>
     public long ContentLength = -1;
     public bool Chunked;
+    /// <summary>Chunked after other codings (gzip, chunked): the Transfer-Encoding line is forwarded
+    /// as it is, since the client needs to know the content is still gzip-coded.</summary>
+    public bool ChunkedWithOtherCodings;
     public bool ConnectionClose, ConnectionKeepAlive;
     /// <summary>The Connection header has the "upgrade" option (e.g. a 101 Switching Protocols).</summary>
     public bool ConnectionUpgrade;
@@ -35,6 +38,6 @@ public sealed class ResponseHead
         HeaderCount = 0;
         HeadLength = 0;
         ContentLength = -1;
-        Chunked = ConnectionClose = ConnectionKeepAlive = ConnectionUpgrade = ConnectionNamesOthers = FramingConflict = false;
+        Chunked = ChunkedWithOtherCodings = ConnectionClose = ConnectionKeepAlive = ConnectionUpgrade = ConnectionNamesOthers = FramingConflict = false;
     }
 }

@@ -51,6 +51,7 @@ public static class ResponseParser
     {
         bool lengthSeen = false, codingSeen = false;
         var coding = CodingState.NoChunked;
+        bool otherCodings = false;
         var fields = head.Headers;
         while (pos < blank)
         {
@@ -66,7 +67,7 @@ public static class ResponseParser
                     break;
                 case HeaderKind.TransferEncoding:
                     codingSeen = true;
-                    TransferCodings.Accumulate(value, ref coding);
+                    TransferCodings.Accumulate(value, ref coding, ref otherCodings);
                     break;
                 case HeaderKind.Connection:
                     if (!ConnectionTokens.Accumulate(value, ref head.ConnectionClose, ref head.ConnectionKeepAlive,
@@ -84,6 +85,7 @@ public static class ResponseParser
             head.FramingConflict = lengthSeen;
             head.ContentLength = -1;
             head.Chunked = coding == CodingState.ChunkedLast;
+            head.ChunkedWithOtherCodings = head.Chunked && otherCodings;
         }
         return true;
     }

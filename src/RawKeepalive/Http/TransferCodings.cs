@@ -18,7 +18,9 @@ internal enum CodingState : byte
 
 internal static class TransferCodings
 {
-    public static void Accumulate(ReadOnlySpan<byte> value, ref CodingState state)
+    /// <param name="otherCodings">Set when a coding other than chunked appears (gzip, chunked): the
+    /// framing is still chunked, but the content is not what the chunks carry.</param>
+    public static void Accumulate(ReadOnlySpan<byte> value, ref CodingState state, ref bool otherCodings)
     {
         var list = new ListElements(value);
         while (list.MoveNext(out var coding))
@@ -29,6 +31,7 @@ internal static class TransferCodings
             var name = semi < 0 ? coding : HttpChars.TrimOws(coding.Slice(0, semi));
             if (!HttpChars.IsToken(name)) { state = CodingState.Malformed; return; }
             bool chunked = semi < 0 && Ascii.EqualsIgnoreCase(name, "chunked"u8);
+            otherCodings |= !chunked;
             state = state switch
             {
                 CodingState.NoChunked => chunked ? CodingState.ChunkedLast : CodingState.NoChunked,

@@ -181,17 +181,20 @@ public sealed unsafe partial class ClientConnection
         var status = _reqChunks.Skip(new ReadOnlySpan<byte>(BufferPointer + _bodyScan, _end - _bodyScan), out int consumed);
         _bodyScan += consumed;
         if (status == ChunkStatus.Done) _bodyComplete = true;
-        long limit = _location?.Config.ClientMaxBodySize ?? 0;
-        if (limit > 0 && _reqChunks.DataBytes > limit)
+        if (status == ChunkStatus.Error)
         {
-            _w.Log.Write(LogLevel.Error, Number, $"client intended to send too large chunked body: {_reqChunks.DataBytes}+ bytes{Context()}");
+            _w.Log.Write(LogLevel.Info, Number, $"client sent invalid chunked body{Context()}");
+            RejectBody(400);
+            return false;
+        }
+        long limit = _location?.Config.ClientMaxBodySize ?? 0;
+        if (limit > 0 && _reqChunks.AnnouncedBytes > limit)
+        {
+            _w.Log.Write(LogLevel.Error, Number, $"client intended to send too large chunked body: {_reqChunks.AnnouncedBytes}+ bytes{Context()}");
             RejectBody(413);
             return false;
         }
-        if (status != ChunkStatus.Error) return true;
-        _w.Log.Write(LogLevel.Info, Number, $"client sent invalid chunked body{Context()}");
-        RejectBody(400);
-        return false;
+        return true;
     }
 
     /// <summary>A body found bad while it streams: answered if the client has seen no response yet

@@ -165,7 +165,8 @@ public sealed unsafe partial class ClientConnection
         }
 
         int tail = n;
-        if (_respMode == ResponseBodyMode.ChunkedPassthrough) n += HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, gen[n..]);
+        if (_respMode == ResponseBodyMode.ChunkedPassthrough && !_resp.ChunkedWithOtherCodings)
+            n += HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, gen[n..]);
         n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
         n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
         _respIov.Add(Scratch + ResponseGenOffset + tail, n - tail);
@@ -192,10 +193,11 @@ public sealed unsafe partial class ClientConnection
     {
         switch (h.Kind)
         {
+            case HeaderKind.TransferEncoding:
+                return !(_resp.ChunkedWithOtherCodings && _respMode == ResponseBodyMode.ChunkedPassthrough);
             case HeaderKind.Connection:
             case HeaderKind.KeepAlive:
             case HeaderKind.ProxyConnection:
-            case HeaderKind.TransferEncoding:
             case HeaderKind.Te:
             case HeaderKind.Trailer:
             case HeaderKind.Upgrade:
