@@ -6,7 +6,9 @@ namespace RawKeepalive.Loop;
 
 /// <summary>Fixed-size I/O buffers carved from pinned arrays (the pinned object heap), handed out
 /// by index from a free list, so a buffer's address never moves and can go straight into a
-/// syscall. Grows a block at a time up to <c>maxBuffers</c>; never shrinks.</summary>
+/// syscall. Grows a block at a time up to <c>maxBuffers</c>; the address space never shrinks, but
+/// free buffers beyond the <c>warmBuffers</c> most recently returned give their pages back to the
+/// kernel, so a burst of concurrency does not stay resident as the cost of every idle connection.</summary>
 public sealed unsafe class BufferSlab
 {
     private readonly int _bufferSize;
@@ -14,13 +16,18 @@ public sealed unsafe class BufferSlab
     private readonly int _maxBuffers;
     private readonly byte[]?[] _blocks;  // referenced here so the pinned arrays outlive every pointer into them
     private readonly byte*[] _bases;
+    private readonly int[] _baseOffsets;   // where the first buffer starts in its block's array
+    private const int PageSize = 4096;
     private readonly int[] _free;        // a stack of indices; the most recently returned (cache-warm) first
     private readonly bool[] _rented;     // catches a double or stray Return before it corrupts the stack
+    private readonly bool[] _discarded;  // its pages were given back: a cold free buffer
+    private readonly int _warmBuffers;
     private int _freeCount;
     private int _created;
     private int _inUse;
 
-    public BufferSlab(int bufferSize, int buffersPerBlock, int maxBuffers)
+    /// <param name="warmBuffers">Free buffers kept resident; deeper free ones are discarded (int.MaxValue: never).</param>
+    public BufferSlab(int bufferSize, int buffersPerBlock, int maxBuffers, int warmBuffers = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bufferSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(buffersPerBlock);
@@ -33,8 +40,11 @@ public sealed unsafe class BufferSlab
         int blocks = (int)(((long)maxBuffers + buffersPerBlock - 1) / buffersPerBlock);
         _blocks = new byte[blocks][];
         _bases = new byte*[blocks];
+        _baseOffsets = new int[blocks];
         _free = new int[maxBuffers];
         _rented = new bool[maxBuffers];
+        _discarded = new bool[maxBuffers];
+        _warmBuffers = warmBuffers;
     }
 
     public int BufferSize => _bufferSize;
@@ -49,6 +59,7 @@ public sealed unsafe class BufferSlab
             return -1;
         int index = _free[--_freeCount];
         _rented[index] = true;
+        _discarded[index] = false;
         _inUse++;
         return index;
     }
@@ -62,13 +73,23 @@ public sealed unsafe class BufferSlab
         _rented[index] = false;
         _free[_freeCount++] = index;
         _inUse--;
+        // Each return pushes the others one deeper: the one that crosses the warm depth goes cold.
+        if (_freeCount > _warmBuffers)
+        {
+            int cold = _free[_freeCount - 1 - _warmBuffers];
+            if (!_discarded[cold])
+            {
+                _discarded[cold] = true;
+                Native.MemoryInterop.Discard(Pointer(cold), _bufferSize);
+            }
+        }
     }
 
     public Span<byte> Span(int index)
     {
         Debug.Assert((uint)index < (uint)_created);
         (int block, int offset) = Locate(index);
-        return new Span<byte>(_blocks[block], offset, _bufferSize);
+        return new Span<byte>(_blocks[block], _baseOffsets[block] + offset, _bufferSize);
     }
 
     public byte* Pointer(int index)
@@ -90,10 +111,14 @@ public sealed unsafe class BufferSlab
             return false;
         int block = _created / _buffersPerBlock;
         int count = Math.Min(_buffersPerBlock, _maxBuffers - _created);
-        byte[] array = GC.AllocateUninitializedArray<byte>(count * _bufferSize, pinned: true);
+        // One page more than needed, so buffers start on a page boundary: a discarded buffer then
+        // gives back all of its pages, not all but the two it shares with its neighbours.
+        byte[] array = GC.AllocateUninitializedArray<byte>(count * _bufferSize + PageSize, pinned: true);
         _blocks[block] = array;
         // The pinned object heap never moves its objects, so this address holds for the array's life.
-        _bases[block] = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        long data = (long)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        _baseOffsets[block] = (int)(((data + PageSize - 1) & ~(long)(PageSize - 1)) - data);
+        _bases[block] = (byte*)data + _baseOffsets[block];
         // Pushed highest first so the block is handed out in address order.
         for (int i = count - 1; i >= 0; i--)
             _free[_freeCount++] = _created + i;

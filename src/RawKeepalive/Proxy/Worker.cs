@@ -11,6 +11,9 @@ namespace RawKeepalive.Proxy;
 public sealed unsafe class Worker : IDisposable
 {
     public const int IoBufferSize = 16 * 1024;
+    /// <summary>Free I/O buffers kept resident (3 MiB): enough for ~64 exchanges in flight to
+    /// reuse warm memory; a larger burst's buffers return to the kernel once it passes.</summary>
+    private const int WarmBuffers = 192;
     private const ulong ListenerTokenFlag = 1UL << 63;
     private const ulong WakeToken = 1UL << 62;
     private const ulong ParentToken = WakeToken | 1;
@@ -74,7 +77,7 @@ public sealed unsafe class Worker : IDisposable
         NowMs = MonotonicClock.NowMs;
         Timers = new TimerWheel(n, 10, NowMs);
         // Each exchange holds at most three buffers (client, upstream, scratch); an idle connection none.
-        Slab = new BufferSlab(IoBufferSize, 64, 3 * n);
+        Slab = new BufferSlab(IoBufferSize, 64, 3 * n, WarmBuffers);
         _listeners = listeners;
         _acceptAddress = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(128);
         foreach (var l in listeners)

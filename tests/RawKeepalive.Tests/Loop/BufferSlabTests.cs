@@ -145,4 +145,28 @@ public unsafe class BufferSlabTests
         }
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
+
+    [Test]
+    public void FreeBuffersBeyondTheWarmOnes_GiveTheirPagesBack()
+    {
+        const int size = 16 * 1024;
+        var slab = new BufferSlab(size, 8, 8, warmBuffers: 2);
+        var held = new int[8];
+        for (int i = 0; i < 8; i++)
+        {
+            held[i] = slab.Rent();
+            slab.Span(held[i]).Fill(0xAB);
+        }
+        for (int i = 0; i < 8; i++)
+            slab.Return(held[i]);
+
+        // The two returned last stay warm; the six before them were discarded and read back as zeros,
+        // every byte of them, since buffers start on page boundaries.
+        for (int i = 0; i < 8; i++)
+        {
+            var span = slab.Span(held[i]);
+            byte expected = i >= 6 ? (byte)0xAB : (byte)0;
+            Assert.That((span[0], span[size / 2], span[size - 1]), Is.EqualTo((expected, expected, expected)), $"buffer returned {i + 1}th");
+        }
+    }
 }
