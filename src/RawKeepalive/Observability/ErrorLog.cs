@@ -11,8 +11,9 @@ public enum LogLevel { Debug, Info, Notice, Warn, Error, Crit, Alert, Emerg }
 public sealed class ErrorLog : IDisposable
 {
     private static readonly string[] Names = ["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"];
-    private readonly Stream _out;
+    private Stream _out;
     private readonly bool _ownsStream;
+    private readonly string _path;
     private readonly int _pid = Environment.ProcessId;
 
     public LogLevel Level { get; }
@@ -20,19 +21,46 @@ public sealed class ErrorLog : IDisposable
     public ErrorLog(string path, LogLevel level)
     {
         Level = level;
+        _path = path;
         if (path == "stderr")
         {
             _out = Console.OpenStandardError();
         }
         else
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            // O_APPEND: the master and its workers share this file (FileMode.Append only seeks once).
-            var fd = Native.ProcessInterop.OpenAppend(path);
-            if (fd.IsError) throw new IOException($"open() \"{path}\" failed ({fd})");
-            _out = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)fd.Value, ownsHandle: true), FileAccess.Write, 1);
+            _out = Open(path);
             _ownsStream = true;
         }
+    }
+
+    private static FileStream Open(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        // O_APPEND: the master and its workers share this file (FileMode.Append only seeks once).
+        var fd = Native.ProcessInterop.OpenAppend(path);
+        if (fd.IsError) throw new IOException($"open() \"{path}\" failed ({fd})");
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)fd.Value, ownsHandle: true), FileAccess.Write, 1);
+    }
+
+    /// <summary>USR1, as nginx: open the file again by its name, so after a rotation (rename) the new
+    /// lines go to a new file. Call it from the thread that writes; on failure the old file stays.</summary>
+    public void Reopen()
+    {
+        if (!_ownsStream) return;
+        FileStream fresh;
+        try
+        {
+            fresh = Open(_path);
+        }
+        catch (IOException e)
+        {
+            Write(LogLevel.Alert, 0, $"could not reopen the error log: {e.Message}");
+            return;
+        }
+        var old = _out;
+        _out = fresh;
+        old.Dispose();
+        Write(LogLevel.Notice, 0, "reopening logs");
     }
 
     public static LogLevel ParseLevel(string name)

@@ -10,7 +10,7 @@ namespace RawKeepalive.Process;
 /// <summary>The master process: owns the listen sockets, the counters segment and the pid file,
 /// starts one worker per slot by re-executing this binary, and supervises them. Signals, as nginx:
 /// HUP reloads (validate, start a new generation, drain the old one), QUIT drains and exits, TERM
-/// and INT stop at once, USR1 is passed on. A worker that dies unasked is restarted in its slot.
+/// and INT stop at once, USR1 reopens the logs (and is passed on). A worker that dies unasked is restarted in its slot.
 /// Everything runs on the main thread from a queue that signal handlers and exit events feed; the
 /// master is never on a request's path, so it may lock and allocate.</summary>
 public sealed class Master
@@ -235,10 +235,10 @@ public sealed class Master
         }
     }
 
-    /// <summary>USR1: the error log is written with one append per line and reopened by nothing yet
-    /// (see README); the signal is passed on so workers see the same request.</summary>
+    /// <summary>USR1: reopen the error log here, and have every worker reopen its own.</summary>
     private void ReopenLogs()
     {
+        _log.Reopen();
         foreach (var w in _workers) ProcessInterop.Kill(w.Pid, ProcessInterop.SIGUSR1);
     }
 }

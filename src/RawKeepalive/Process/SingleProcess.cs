@@ -30,6 +30,7 @@ public static class SingleProcess
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Drain);
+        using var usr1 = PosixSignalRegistration.Create((PosixSignal)Native.ProcessInterop.SIGUSR1, Reopen);
         log.Write(LogLevel.Notice, 0, $"rawkeepalive started, {listeners.Length} listen socket(s)");
         worker.Run();
         log.Write(LogLevel.Notice, 0, "exiting");
@@ -46,6 +47,12 @@ public static class SingleProcess
         {
             ctx.Cancel = true;
             worker.RequestDrain();
+        }
+
+        void Reopen(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true;
+            worker.RequestReopen();
         }
     }
 }

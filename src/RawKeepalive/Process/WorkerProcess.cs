@@ -42,9 +42,9 @@ public static class WorkerProcess
         using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => { ctx.Cancel = true; worker.RequestDrain(); });
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; worker.RequestStop(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; worker.RequestStop(); });
-        // The master's business: a worker must not die of them.
+        // The master's business: a worker must not die of it.
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => ctx.Cancel = true);
-        using var usr1 = PosixSignalRegistration.Create((PosixSignal)ProcessInterop.SIGUSR1, ctx => ctx.Cancel = true);
+        using var usr1 = PosixSignalRegistration.Create((PosixSignal)ProcessInterop.SIGUSR1, ctx => { ctx.Cancel = true; worker.RequestReopen(); });
         worker.Run();
         log.Write(LogLevel.Notice, 0, "exiting");
         return 0;

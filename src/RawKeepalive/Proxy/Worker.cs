@@ -114,6 +114,21 @@ public sealed unsafe class Worker : IDisposable
     public void RequestStop()
     {
         _stopRequested = true;
+        Wake();
+    }
+
+    /// <summary>USR1, from any thread: the loop reopens the error log between two iterations (a
+    /// rotated file is let go; the new one is created).</summary>
+    public void RequestReopen()
+    {
+        _reopenRequested = true;
+        Wake();
+    }
+
+    private volatile bool _reopenRequested;
+
+    private void Wake()
+    {
         ulong one = 1;
         Tmds.Linux.LibC.write(_wakeFd, &one, 8);
     }
@@ -134,6 +149,11 @@ public sealed unsafe class Worker : IDisposable
             }
             RunTimers();
             if (_acceptPaused && _table.InUse < _table.Capacity) ResumeAccepting();
+            if (_reopenRequested)
+            {
+                _reopenRequested = false;
+                Log.Reopen();
+            }
             Volatile.Write(ref _loopAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
         }
         Stopping = true;

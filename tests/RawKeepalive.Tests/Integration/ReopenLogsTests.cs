@@ -1,0 +1,42 @@
+using NUnit.Framework;
+using RawKeepalive.Tests.Support;
+
+namespace RawKeepalive.Tests.Integration;
+
+/// <summary>
+/// `-s reopen` (USR1), as nginx: after a log rotation (the file renamed away), the server opens the
+/// error log again by its name, so new lines go to a new file — in single-process and master mode.
+/// </summary>
+[TestFixture, Category("Integration"), CancelAfter(120_000)]
+public sealed class ReopenLogsTests : ProxyTestBase
+{
+    private const string Refused = """
+        worker_processes 1;
+        events { worker_connections 64; }
+        http {
+            upstream down { server 127.0.0.1:{BACKEND}; }
+            server { listen 127.0.0.1:{PORT}; location / { proxy_pass http://down; } }
+        }
+        """;
+
+    [TestCase(false, TestName = "ReopenAfterRotation_SingleProcess")]
+    [TestCase(true, TestName = "ReopenAfterRotation_MasterAndWorker")]
+    public void ReopenAfterRotation(bool master)
+    {
+        int closedPort = FreePort.Probe();   // nothing listens: every request logs a connect() failure
+        var proxy = Track(ProxyProcess.Start(Refused, closedPort, master: master));
+        Assert.That(Connect(proxy).Get("/first").Status, Is.EqualTo(502));
+        Assert.That(Wait.Until(() => proxy.ErrorLog.Contains("/first"), TimeSpan.FromSeconds(10)), Is.True);
+
+        string rotated = proxy.ErrorLogPath + ".1";
+        File.Move(proxy.ErrorLogPath, rotated);
+        var reopen = proxy.RunCommand("-s", "reopen");
+        Assert.That(reopen.ExitCode, Is.Zero, reopen.Output);
+        Assert.That(Wait.Until(() => File.Exists(proxy.ErrorLogPath) && File.ReadAllText(proxy.ErrorLogPath).Contains("reopening logs"),
+            TimeSpan.FromSeconds(10)), Is.True, "the log was opened again by its name");
+
+        Assert.That(Connect(proxy).Get("/second").Status, Is.EqualTo(502));
+        Assert.That(Wait.Until(() => proxy.ErrorLog.Contains("/second"), TimeSpan.FromSeconds(10)), Is.True, "new lines go to the new file");
+        Assert.That(File.ReadAllText(rotated), Does.Not.Contain("/second"), "and not to the rotated one");
+    }
+}
