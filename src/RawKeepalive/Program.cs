@@ -34,14 +34,11 @@ public static class Program
         string configFile = ResolveUnderPrefix(options.ConfigFile ?? "conf/rawkeepalive.conf", prefix);
         string? startupLog = options.ErrorLog is null or "stderr" ? options.ErrorLog : ResolveUnderPrefix(options.ErrorLog, prefix);
 
+        var loadOptions = LoadOptions.Process with { CommandLineDirectives = options.Directives, DefaultErrorLog = startupLog };
         ProxyConfig config;
         try
         {
-            config = ConfigLoader.Load(configFile, prefix, LoadOptions.Process with
-            {
-                CommandLineDirectives = options.Directives,
-                DefaultErrorLog = startupLog,
-            });
+            config = ConfigLoader.Load(configFile, prefix, loadOptions);
         }
         catch (ConfigException e)
         {
@@ -54,7 +51,7 @@ public static class Program
         if (options.Signal is { } signal) return SendSignal(signal, config.PidPath);
 
         using var log = new ErrorLog(config.ErrorLogPath, ErrorLog.ParseLevel(config.ErrorLogLevel));
-        return ProcessRunner.Run(config, log, args);
+        return ProcessRunner.Run(config, log, args, loadOptions);
     }
 
     /// <summary>-t / -T: the lint warnings, then nginx's two lines (not with -q), then with -T every file read.</summary>

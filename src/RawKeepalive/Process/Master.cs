@@ -116,7 +116,8 @@ public sealed class Master
             return;
         }
         var fds = _sockets.ForSlot(slot);
-        var handoff = new WorkerHandoff(Config.ConfigFile, Config.Prefix, _current.Tree, slot, _generation, counterSlot, _counters.Fd, fds);
+        var handoff = new WorkerHandoff(Config.ConfigFile, Config.Prefix, _current.Options.DefaultErrorLog ?? "", _current.Tree,
+            slot, _generation, counterSlot, _counters.Fd, fds);
         var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardInput = true };
         start.ArgumentList.Add(WorkerProcess.Argument);
         start.ArgumentList.Add(slot.ToString());
@@ -192,7 +193,7 @@ public sealed class Master
         List<int> surplus;
         try
         {
-            next = ConfigSnapshot.Load(Config.ConfigFile, Config.Prefix);
+            next = ConfigSnapshot.Load(Config.ConfigFile, Config.Prefix, _current.Options);
             surplus = _sockets.Ensure(next.Config, next.Config.WorkerProcesses);
         }
         catch (Exception e) when (e is ConfigException or ListenException)

@@ -12,7 +12,8 @@ public static class ProcessRunner
 
     public static int RunWorker() => WorkerProcess.Run();
 
-    public static int Run(ProxyConfig config, ErrorLog log, string[] args)
+    /// <param name="options">How the config was loaded (-g, -e, the environment): a reload loads the same way.</param>
+    public static int Run(ProxyConfig config, ErrorLog log, string[] args, LoadOptions options)
     {
         if (!config.MasterProcess) return SingleProcess.Run(config, log);
         if (config.Daemon)
@@ -25,7 +26,7 @@ public static class ProcessRunner
         ConfigSnapshot snapshot;
         try
         {
-            snapshot = ConfigSnapshot.Load(config.ConfigFile, config.Prefix);
+            snapshot = ConfigSnapshot.Load(config.ConfigFile, config.Prefix, options);
         }
         catch (ConfigException e)
         {

@@ -12,6 +12,7 @@ namespace RawKeepalive.Process;
 public sealed record WorkerHandoff(
     string ConfigFile,
     string Prefix,
+    string DefaultErrorLog,   // -e, "" when none: the error log when the config names none
     IReadOnlyList<ConfigDirective> Tree,
     int Slot,
     int Generation,
@@ -29,6 +30,7 @@ public sealed record WorkerHandoff(
         w.Write(Magic);
         w.Write(ConfigFile);
         w.Write(Prefix);
+        w.Write(DefaultErrorLog);
         w.Write(Slot);
         w.Write(Generation);
         w.Write(CounterSlot);
@@ -57,13 +59,13 @@ public sealed record WorkerHandoff(
         ReadExactly(fd, payload);
         var r = new BinaryReader(new MemoryStream(payload));
         if (r.ReadInt32() != Magic) throw new InvalidDataException("not a worker hand-off");
-        string file = r.ReadString(), prefix = r.ReadString();
+        string file = r.ReadString(), prefix = r.ReadString(), defaultErrorLog = r.ReadString();
         int slot = r.ReadInt32(), generation = r.ReadInt32(), counterSlot = r.ReadInt32(), counterFd = r.ReadInt32();
         int n = r.ReadInt32();
         var fds = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < n; i++) fds[r.ReadString()] = r.ReadInt32();
         var tree = ReadTree(r);
-        return new WorkerHandoff(file, prefix, tree, slot, generation, counterSlot, counterFd, fds);
+        return new WorkerHandoff(file, prefix, defaultErrorLog, tree, slot, generation, counterSlot, counterFd, fds);
     }
 
     private static unsafe void ReadExactly(int fd, Span<byte> into)
