@@ -476,14 +476,45 @@ public sealed unsafe partial class ClientConnection
         else _w.Timers.Cancel(up.Slot);
     }
 
-    /// <summary>A response made here (return, or an error status): head in scratch, body pinned.</summary>
+    /// <summary>A response made here (return, or an error status): head in scratch, body pinned
+    /// (an error page), or text written into scratch (return's text).</summary>
     private void RespondLocal(int status, bool close, ValueTemplate? text = null, bool redirect = false)
+    {
+        if (!BeginLocalResponse(close)) return;
+        if (text is not null && !redirect)
+        {
+            SendLocalText(status, VariableWriter.Write(text, this, LocalTextBody));
+            return;
+        }
+        var gen = ResponseGen;
+        int n = HeaderBytes.Copy(HeaderBytes.ResponseVersion, gen);
+        n += HeaderBytes.StatusLine(status, gen[n..]);
+        n += WriteServerAndDate(gen[n..]);
+        if (redirect)
+        {
+            n += HeaderBytes.Copy("Location: "u8, gen[n..]);
+            n += VariableWriter.Write(text!, this, gen[n..]);
+            n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+        }
+        byte[] body = status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : [];
+        if (body.Length > 0) n += HeaderBytes.Copy(HeaderBytes.ContentTypeHtml, gen[n..]);
+        n += HeaderBytes.ContentLength(body.Length, gen[n..]);
+        n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
+        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+        _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
+        _respIov.Add(Scratch + ResponseGenOffset, n);
+        if (_req.Method != HttpMethod.Head && body.Length > 0) _respIov.Add(PinnedBytes.Address(body), body.Length);
+    }
+
+    /// <summary>The exchange becomes a response made here; false when no scratch buffer could be had
+    /// (the connection is then closed).</summary>
+    private bool BeginLocalResponse(bool close)
     {
         if (_up is not null) ReleaseUpstream(reusable: false);
         if (_scratch < 0 && (_scratch = _w.Slab.Rent()) < 0)
         {
             Close();
-            return;
+            return false;
         }
         State = ClientState.Exchanging;
         _respHeadParsed = true;
@@ -491,55 +522,33 @@ public sealed unsafe partial class ClientConnection
         _respMode = ResponseBodyMode.None;
         _keepClient = !close && ClientMayKeepAlive();
         _requestSent = false;
+        return true;
+    }
 
-        var gen = new Span<byte>(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
+    private Span<byte> ResponseGen => new(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
+
+    /// <summary>Where a generated text body is written before its head: the upper half of the response area.</summary>
+    private Span<byte> LocalTextBody => ResponseGen[((BufferSize - ResponseGenOffset) / 2)..];
+
+    /// <summary>A text/plain response whose body (<paramref name="length"/> bytes) is in LocalTextBody:
+    /// the head, then the body moved right behind it, in one write.</summary>
+    private void SendLocalText(int status, int length)
+    {
+        var gen = ResponseGen;
         int n = HeaderBytes.Copy(HeaderBytes.ResponseVersion, gen);
         n += HeaderBytes.StatusLine(status, gen[n..]);
         n += WriteServerAndDate(gen[n..]);
-        byte[] body;
-        int bodyLength;
-        if (redirect)
-        {
-            body = _w.ErrorPages.Get(status);
-            n += HeaderBytes.Copy("Location: "u8, gen[n..]);
-            n += VariableWriter.Write(text!, this, gen[n..]);
-            n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
-            n += HeaderBytes.Copy(HeaderBytes.ContentTypeHtml, gen[n..]);
-            bodyLength = body.Length;
-        }
-        else if (text is not null)
-        {
-            // The body goes after the head in scratch: return texts are short.
-            body = [];
-            bodyLength = 0;
-            n += HeaderBytes.Copy(HeaderBytes.ContentTypeText, gen[n..]);
-            Span<byte> tmp = gen[(gen.Length / 2)..];
-            int len = VariableWriter.Write(text, this, tmp);
-            n += HeaderBytes.ContentLength(len, gen[n..]);
-            n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
-            n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
-            if (_req.Method != HttpMethod.Head)
-            {
-                tmp[..len].CopyTo(gen[n..]);
-                n += len;
-            }
-            _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
-            _respIov.Add(Scratch + ResponseGenOffset, n);
-            return;
-        }
-        else
-        {
-            body = status >= 400 || status == 204 ? _w.ErrorPages.Get(status) : [];
-            if (status == 204) body = [];
-            bodyLength = body.Length;
-            if (bodyLength > 0) n += HeaderBytes.Copy(HeaderBytes.ContentTypeHtml, gen[n..]);
-        }
-        n += HeaderBytes.ContentLength(bodyLength, gen[n..]);
+        n += HeaderBytes.Copy(HeaderBytes.ContentTypeText, gen[n..]);
+        n += HeaderBytes.ContentLength(length, gen[n..]);
         n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
         n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
+        if (_req.Method != HttpMethod.Head)
+        {
+            LocalTextBody[..length].CopyTo(gen[n..]);
+            n += length;
+        }
         _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
         _respIov.Add(Scratch + ResponseGenOffset, n);
-        if (_req.Method != HttpMethod.Head && bodyLength > 0) _respIov.Add(PinnedBytes.Address(body), bodyLength);
     }
 
     private void RespondReturn(ReturnConfig ret)

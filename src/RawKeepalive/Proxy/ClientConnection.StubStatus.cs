@@ -18,31 +18,6 @@ public sealed unsafe partial class ClientConnection
     /// workers. Formatted into scratch: no allocation.</summary>
     private void RespondStubStatus()
     {
-        if (_up is not null) ReleaseUpstream(reusable: false);
-        State = ClientState.Exchanging;
-        _respHeadParsed = true;
-        _respBodyDone = true;
-        _respMode = ResponseBodyMode.None;
-        _keepClient = ClientMayKeepAlive();
-        _requestSent = false;
-
-        var gen = new Span<byte>(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
-        Span<byte> body = gen[(gen.Length / 2)..];
-        var totals = _w.Segment.Sum();
-        int len = StubStatus.Write(totals, body);
-        int n = HeaderBytes.Copy(HeaderBytes.ResponseVersion, gen);
-        n += HeaderBytes.StatusLine(200, gen[n..]);
-        n += WriteServerAndDate(gen[n..]);
-        n += HeaderBytes.Copy(HeaderBytes.ContentTypeText, gen[n..]);
-        n += HeaderBytes.ContentLength(len, gen[n..]);
-        n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
-        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
-        if (_req.Method != HttpMethod.Head)
-        {
-            body[..len].CopyTo(gen[n..]);
-            n += len;
-        }
-        _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
-        _respIov.Add(Scratch + ResponseGenOffset, n);
+        if (BeginLocalResponse(close: false)) SendLocalText(200, StubStatus.Write(_w.Segment.Sum(), LocalTextBody));
     }
 }
