@@ -201,21 +201,11 @@ public sealed class ProxyProcess : IDisposable
                 start.ArgumentList.Add(arg);
             foreach (var (name, value) in environment ?? new Dictionary<string, string>())
                 start.Environment[name] = value;
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(StartTimeout))
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-                Assert.Fail($"`-t` did not exit within {StartTimeout.TotalSeconds} s");
-            }
-            Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
-            string output = (stdout.IsCompletedSuccessfully ? stdout.Result : "") + (stderr.IsCompletedSuccessfully ? stderr.Result : "");
-            return new ConfigTestResult(process.ExitCode, output)
+            var (exitCode, stdout, stderr) = RunToCompletion(start, args);
+            return new ConfigTestResult(exitCode, stdout + stderr)
             {
                 ConfigPath = configPath, ConfigText = text,
-                StandardOutput = stdout.IsCompletedSuccessfully ? stdout.Result : "",
+                StandardOutput = stdout,
                 Prefix = prefix,
                 PrefixFiles = Directory.EnumerateFiles(prefix, "*", SearchOption.AllDirectories)
                     .Select(f => Path.GetRelativePath(prefix, f)).Order(StringComparer.Ordinal).ToList(),
@@ -268,6 +258,16 @@ public sealed class ProxyProcess : IDisposable
         };
         foreach (string arg in new[] { "-p", Prefix, "-c", ConfigPath }.Concat(args))
             start.ArgumentList.Add(arg);
+        var (exitCode, stdout, stderr) = RunToCompletion(start, args);
+        return new ConfigTestResult(exitCode, stdout + stderr)
+        {
+            ConfigPath = ConfigPath, ConfigText = ConfigText,
+        };
+    }
+
+    /// <summary>Starts a short-lived run of the binary and waits for it (bounded: a hang fails the test).</summary>
+    private static (int ExitCode, string Stdout, string Stderr) RunToCompletion(ProcessStartInfo start, IReadOnlyList<string> args)
+    {
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -278,10 +278,7 @@ public sealed class ProxyProcess : IDisposable
             Assert.Fail($"`{string.Join(' ', args)}` did not exit within {StartTimeout.TotalSeconds} s");
         }
         Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
-        return new ConfigTestResult(process.ExitCode, (stdout.IsCompletedSuccessfully ? stdout.Result : "") + (stderr.IsCompletedSuccessfully ? stderr.Result : ""))
-        {
-            ConfigPath = ConfigPath, ConfigText = ConfigText,
-        };
+        return (process.ExitCode, stdout.IsCompletedSuccessfully ? stdout.Result : "", stderr.IsCompletedSuccessfully ? stderr.Result : "");
     }
 
     /// <summary>Waits (bounded) for the process to exit; its exit code, or null if it is still running.</summary>
