@@ -11,9 +11,10 @@ from perflib import LOAD_CORE, pinned
 
 
 def loop_pid(server):
-    """nginx: the one worker (the master's child); RawKeepalive: its main thread runs the loop."""
+    """The event-loop thread to trace: the one worker (the master's child), whose main thread runs the loop."""
     pids = server.pids()
-    return pids[1] if server.name == "nginx" and len(pids) > 1 else pids[0]
+    # Both run a master and one worker: the worker's main thread is the event loop.
+    return pids[1] if len(pids) > 1 else pids[0]
 
 
 def count(server, requests, out_dir, follow):

@@ -7,8 +7,9 @@ namespace RawKeepalive.Loop;
 /// <summary>Fixed-size I/O buffers carved from pinned arrays (the pinned object heap), handed out
 /// by index from a free list, so a buffer's address never moves and can go straight into a
 /// syscall. Grows a block at a time up to <c>maxBuffers</c>; the address space never shrinks, but
-/// free buffers beyond the <c>warmBuffers</c> most recently returned give their pages back to the
-/// kernel, so a burst of concurrency does not stay resident as the cost of every idle connection.</summary>
+/// TrimCold gives the pages of free buffers beyond the <c>warmBuffers</c> most recently returned
+/// back to the kernel, so a burst of concurrency does not stay resident as the cost of every idle
+/// connection.</summary>
 public sealed unsafe class BufferSlab
 {
     private readonly int _bufferSize;
@@ -73,16 +74,24 @@ public sealed unsafe class BufferSlab
         _rented[index] = false;
         _free[_freeCount++] = index;
         _inUse--;
-        // Each return pushes the others one deeper: the one that crosses the warm depth goes cold.
-        if (_freeCount > _warmBuffers)
+    }
+
+    /// <summary>Gives back the pages of the free buffers below the warm ones (the bottom of the free
+    /// stack, the longest unused). Called now and then (the worker: once a second), not on every
+    /// return, so concurrency that swings around the warm count does not fault pages in and out.
+    /// Returns how many buffers it discarded.</summary>
+    public int TrimCold()
+    {
+        int discarded = 0;
+        for (int depth = _freeCount - 1 - _warmBuffers; depth >= 0; depth--)
         {
-            int cold = _free[_freeCount - 1 - _warmBuffers];
-            if (!_discarded[cold])
-            {
-                _discarded[cold] = true;
-                Native.MemoryInterop.Discard(Pointer(cold), _bufferSize);
-            }
+            int cold = _free[depth];
+            if (_discarded[cold]) continue;
+            _discarded[cold] = true;
+            Native.MemoryInterop.Discard(Pointer(cold), _bufferSize);
+            discarded++;
         }
+        return discarded;
     }
 
     public Span<byte> Span(int index)

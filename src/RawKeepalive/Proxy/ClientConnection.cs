@@ -153,13 +153,16 @@ public sealed unsafe partial class ClientConnection
             if (_end > _start)
             {
                 var data = new ReadOnlySpan<byte>(BufferPointer + _start, _end - _start);
+                var r = RequestParser.Parse(data, _req);
+                // Only the head's lines count (a body that came with it is no line); a head shorter
+                // than one large buffer cannot hold a line longer than one.
+                int headBytes = r == ParseResult.Complete ? _req.HeadLength : data.Length;
                 int maxLine = Listener.DefaultServer.Config.LargeClientHeaderBufferSize;
-                if (data.Length > maxLine && HeadLimits.OversizedLine(data, maxLine) is > 0 and var tooLong)
+                if (r != ParseResult.Error && headBytes > maxLine && HeadLimits.OversizedLine(data[..headBytes], maxLine) is > 0 and var tooLong)
                 {
                     RespondToBadRequest(tooLong);
                     return true;
                 }
-                var r = RequestParser.Parse(data, _req);
                 if (r == ParseResult.Complete)
                 {
                     StartExchange();

@@ -126,6 +126,7 @@ public sealed unsafe class Worker : IDisposable
     }
 
     private volatile bool _reopenRequested;
+    private long _nextTrimMs;
 
     private void Wake()
     {
@@ -149,6 +150,11 @@ public sealed unsafe class Worker : IDisposable
             }
             RunTimers();
             if (_acceptPaused && _table.InUse < _table.Capacity) ResumeAccepting();
+            if (NowMs >= _nextTrimMs)
+            {
+                _nextTrimMs = NowMs + 1000;
+                Slab.TrimCold();
+            }
             if (_reopenRequested)
             {
                 _reopenRequested = false;

@@ -40,6 +40,20 @@ public sealed class LimitsTests : ProxyTestBase
         Assert.That(backend.RequestCount, Is.Zero);
     }
 
+    /// <summary>The body that arrives in the same read as the head is no header line, however long.</summary>
+    [Test]
+    public void ABodyArrivingWithItsHead_IsNotMistakenForALongLine()
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy(Proxying(), backend);
+        var client = Connect(proxy);
+        var body = new byte[12_000];   // no line break in it, longer than a large buffer (8k)
+        client.Send($"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {body.Length}\r\n\r\n", body);
+        var response = client.ReadResponse();
+        Assert.That(response.Status, Is.EqualTo(200));
+        Assert.That(response.Body, Is.EqualTo(body));
+    }
+
     [Test]
     public void SmallerLargeBuffers_AreHonoured()
     {

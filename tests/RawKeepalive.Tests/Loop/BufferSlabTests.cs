@@ -147,7 +147,7 @@ public unsafe class BufferSlabTests
     }
 
     [Test]
-    public void FreeBuffersBeyondTheWarmOnes_GiveTheirPagesBack()
+    public void TrimCold_FreeBuffersBeyondTheWarmOnes_GiveTheirPagesBack()
     {
         const int size = 16 * 1024;
         var slab = new BufferSlab(size, 8, 8, warmBuffers: 2);
@@ -159,6 +159,9 @@ public unsafe class BufferSlabTests
         }
         for (int i = 0; i < 8; i++)
             slab.Return(held[i]);
+        Assert.That(slab.Span(held[0])[0], Is.EqualTo(0xAB), "nothing is discarded on return");
+        Assert.That(slab.TrimCold(), Is.EqualTo(6));
+        Assert.That(slab.TrimCold(), Is.Zero, "a discarded buffer is not discarded again");
 
         // The two returned last stay warm; the six before them were discarded and read back as zeros,
         // every byte of them, since buffers start on page boundaries.
