@@ -74,7 +74,12 @@ public sealed unsafe class BufferSlab
         _rented[index] = false;
         _free[_freeCount++] = index;
         _inUse--;
+        if (_freeCount > _warmBuffers) TrimDue = true;
     }
+
+    /// <summary>A return left more free buffers than the warm ones since the last TrimCold: the owner
+    /// should call it (the worker's loop wakes for it even when idle).</summary>
+    public bool TrimDue { get; private set; }
 
     /// <summary>Gives back the pages of the free buffers below the warm ones (the bottom of the free
     /// stack, the longest unused). Called now and then (the worker: once a second), not on every
@@ -82,6 +87,7 @@ public sealed unsafe class BufferSlab
     /// Returns how many buffers it discarded.</summary>
     public int TrimCold()
     {
+        TrimDue = false;
         int discarded = 0;
         for (int depth = _freeCount - 1 - _warmBuffers; depth >= 0; depth--)
         {

@@ -127,6 +127,7 @@ public sealed unsafe class Worker : IDisposable
 
     private volatile bool _reopenRequested;
     private long _nextTrimMs;
+    private const int TrimIntervalMs = 1000;
 
     private void Wake()
     {
@@ -150,9 +151,9 @@ public sealed unsafe class Worker : IDisposable
             }
             RunTimers();
             if (_acceptPaused && _table.InUse < _table.Capacity) ResumeAccepting();
-            if (NowMs >= _nextTrimMs)
+            if (Slab.TrimDue && NowMs >= _nextTrimMs)
             {
-                _nextTrimMs = NowMs + 1000;
+                _nextTrimMs = NowMs + TrimIntervalMs;
                 Slab.TrimCold();
             }
             if (_reopenRequested)
@@ -203,6 +204,11 @@ public sealed unsafe class Worker : IDisposable
     private int NextTimeout()
     {
         int t = Timers.NextTimeoutMs(NowMs);
+        if (Slab.TrimDue)
+        {
+            int d = (int)Math.Clamp(_nextTrimMs - NowMs, 0, TrimIntervalMs);
+            if (t < 0 || d < t) t = d;
+        }
         if (_drainStartMs >= 0)
         {
             long due = !_idleClosed ? _drainStartMs + DrainGraceMs
