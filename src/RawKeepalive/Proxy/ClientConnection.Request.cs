@@ -41,7 +41,8 @@ public sealed unsafe partial class ClientConnection
     private bool _staleRetried;
     private int _triesLeft;
     private int _peer;
-    private byte[]? _bufferedBody;
+    private byte[]? _bufferedBody;   // de-chunked body for an HTTP/1.0 upstream; grows by doubling
+    private int _bufferedLength;
     private int _bufferedBodySent;
     private IovecList _reqIov;
 
@@ -67,7 +68,7 @@ public sealed unsafe partial class ClientConnection
         _headBodyBytes = 0;
         _headBuffered = true;
         _bufferedBody = null;
-        _bufferedBodySent = 0;
+        _bufferedLength = _bufferedBodySent = 0;
         ResetResponseState();
         _scratch = _w.Slab.Rent();
         if (_scratch < 0)
@@ -370,7 +371,7 @@ public sealed unsafe partial class ClientConnection
     private int WriteFramingHeader(Span<byte> dest) => _bodyMode switch
     {
         RequestBodyMode.Length => HeaderBytes.ContentLength(_req.ContentLength, dest),
-        RequestBodyMode.Buffered => HeaderBytes.ContentLength(_bufferedBody!.Length, dest),
+        RequestBodyMode.Buffered => HeaderBytes.ContentLength(_bufferedLength, dest),
         RequestBodyMode.ChunkedPassthrough => HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, dest),
         _ => 0,
     };
@@ -430,14 +431,14 @@ public sealed unsafe partial class ClientConnection
 
     private bool SendBufferedBody(UpstreamConnection up)
     {
-        if (_bufferedBodySent == _bufferedBody!.Length)
+        if (_bufferedBodySent == _bufferedLength)
         {
             _requestSent = true;
             return true;
         }
         if (!up.WriteReady) return false;
         PosixResult r;
-        fixed (byte* p = _bufferedBody) r = SocketInterop.Send(up.Fd, p + _bufferedBodySent, _bufferedBody.Length - _bufferedBodySent);
+        fixed (byte* p = _bufferedBody) r = SocketInterop.Send(up.Fd, p + _bufferedBodySent, _bufferedLength - _bufferedBodySent);
         if (!Written(r, up, "send() failed", out long n)) return _up != up;
         _bufferedBodySent += (int)n;
         return true;
@@ -486,7 +487,6 @@ public sealed unsafe partial class ClientConnection
     private bool BufferChunkedBody()
     {
         var limit = _location!.Config.ClientMaxBodySize;
-        var collected = _bufferedBody ?? [];
         while (true)
         {
             while (_bodyPos < _end && !_reqChunks.IsDone)
@@ -499,19 +499,19 @@ public sealed unsafe partial class ClientConnection
                 }
                 if (status == ChunkStatus.Data)
                 {
-                    if (limit > 0 && collected.Length + dl > limit)
+                    if (limit > 0 && _bufferedLength + dl > limit)
                     {
                         _w.Log.Write(LogLevel.Error, Number, $"client intended to send too large chunked body{Context()}");
                         RespondLocal(413, close: true);
                         return true;
                     }
-                    int old = collected.Length;
-                    Array.Resize(ref collected, old + dl);
-                    new ReadOnlySpan<byte>(BufferPointer + _bodyPos + ds, dl).CopyTo(collected.AsSpan(old));
+                    if (_bufferedBody is null || _bufferedLength + dl > _bufferedBody.Length)
+                        Array.Resize(ref _bufferedBody, Math.Max(_bufferedLength + dl, 2 * (_bufferedBody?.Length ?? 8 * 1024)));
+                    new ReadOnlySpan<byte>(BufferPointer + _bodyPos + ds, dl).CopyTo(_bufferedBody.AsSpan(_bufferedLength));
+                    _bufferedLength += dl;
                 }
                 _bodyPos += consumed;
             }
-            _bufferedBody = collected;
             if (_reqChunks.IsDone)
             {
                 _bodyScan = _bodyPos;
@@ -550,11 +550,12 @@ public sealed unsafe partial class ClientConnection
         bool replay = HttpMethods.IsIdempotent(_req.Method) || _location!.Config.ProxyNextUpstreamNonIdempotent;
         ReleaseUpstream(reusable: false);
 
-        if (stale && !_staleRetried && _headBuffered && replay && _bufferedBodySent == 0)
+        if (stale && !_staleRetried && _headBuffered && replay)
         {
             _staleRetried = true;
             _w.Counters.StaleRetry(up.Group);
             _bodyPos = _bodyStart;
+            _bufferedBodySent = 0;   // a de-chunked body is all in memory: it goes again whole
             _w.Log.Write(LogLevel.Info, Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) on a reused keepalive connection to {peer.Name}, retrying on a new connection");
             ConnectUpstream(fresh: true);
             return;
@@ -568,6 +569,7 @@ public sealed unsafe partial class ClientConnection
         if (beforeResponse && allowed && (nothingSent || (replay && _headBuffered)) && NextPeer())
         {
             _bodyPos = _bodyStart;
+            _bufferedBodySent = 0;
             ConnectUpstream(fresh: false);
             return;
         }
