@@ -7,35 +7,9 @@ namespace RawKeepalive.Tests.Integration;
 [TestFixture, Category("Integration"), CancelAfter(60_000)]
 public sealed class ConfigCheckTests
 {
-    /// <summary>The article's production config, its <c>listen 443 ssl http2</c> line aside (replaced by <paramref name="listen"/>).</summary>
-    private static string Production(string listen) => $$"""
-        worker_processes 1;
-        events { worker_connections 1024; }
-        http {
-            upstream app_backend {
-                server 127.0.0.1:{BACKEND};
-                keepalive 64;
-                keepalive_requests 1000;
-                keepalive_timeout 65s;
-            }
-            server {
-                {{listen}}
-                server_name api.example.com;
-                location /api/ {
-                    proxy_pass http://app_backend;
-                    proxy_http_version 1.1;
-                    proxy_set_header Connection "";
-                    proxy_set_header Host $host;
-                    proxy_set_header X-Real-IP $remote_addr;
-                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                    proxy_set_header X-Forwarded-Proto $scheme;
-                    proxy_connect_timeout 5s;
-                    proxy_send_timeout 30s;
-                    proxy_read_timeout 30s;
-                }
-            }
-        }
-        """;
+    /// <summary>The article's production config as shipped in conf/examples (its <c>listen 443 ssl http2</c>
+    /// there is <c>listen 80</c>), with <paramref name="listen"/> in that line's place.</summary>
+    private static string Production(string listen) => ExampleConfigs.Read("production.conf").Replace("listen 80;", listen, StringComparison.Ordinal);
 
     [Test]
     public void ValidConfigs_Exit0()

@@ -8,20 +8,6 @@ namespace RawKeepalive.Tests.Integration;
 [TestFixture, Category("Integration"), CancelAfter(60_000)]
 public sealed class LinterTests
 {
-    private static string ExamplesDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, "conf", "examples");
-                if (Directory.Exists(candidate)) return candidate;
-            }
-            Assert.Fail("conf/examples not found above the test assembly");
-            return "";
-        }
-    }
-
     /// <summary>Example file → (rule, text on the line the warning must name).</summary>
     private static readonly Dictionary<string, (int Rule, string Line)[]> Expected = new()
     {
@@ -47,13 +33,13 @@ public sealed class LinterTests
 
     [Test]
     public void EveryExampleFile_IsCovered() =>
-        Assert.That(Directory.GetFiles(ExamplesDirectory, "*.conf").Select(Path.GetFileName).Order(),
+        Assert.That(Directory.GetFiles(ExampleConfigs.Directory, "*.conf").Select(Path.GetFileName).Order(),
             Is.EqualTo(Expected.Keys.Order()));
 
     [TestCaseSource(nameof(Files))]
     public void Example_GivesExactlyItsWarnings(string file)
     {
-        var r = ProxyProcess.RunConfigTest(File.ReadAllText(Path.Combine(ExamplesDirectory, file)));
+        var r = ProxyProcess.RunConfigTest(ExampleConfigs.Read(file));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Output);
         Assert.That(r.Output, Does.Contain("test is successful"));
         var warnings = r.Output.Split('\n').Where(l => l.Contains("[warn]")).ToList();
@@ -70,7 +56,7 @@ public sealed class LinterTests
     [TestCaseSource(nameof(Files))]
     public void Strict_FailsExactlyTheFilesWithWarnings(string file)
     {
-        var r = ProxyProcess.RunCommand(File.ReadAllText(Path.Combine(ExamplesDirectory, file)), ["-t", "--strict"]);
+        var r = ProxyProcess.RunCommand(ExampleConfigs.Read(file), ["-t", "--strict"]);
         Assert.That(r.ExitCode, Is.EqualTo(Expected[file].Length > 0 ? 1 : 0), r.Output);
     }
 
