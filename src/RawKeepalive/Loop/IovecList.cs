@@ -19,7 +19,6 @@ public unsafe struct IovecList
     }
 
     public readonly bool IsEmpty => First == Count;
-    public readonly bool IsFull => Count == _capacity;
     public readonly Iovec* Current => _items + First;
     public readonly int Remaining => Count - First;
 
@@ -43,13 +42,6 @@ public unsafe struct IovecList
             return true;
         }
         return Add(p, length);
-    }
-
-    public readonly long TotalBytes()
-    {
-        long n = 0;
-        for (int i = First; i < Count; i++) n += (long)_items[i].Length;
-        return n;
     }
 
     /// <summary>Consumes <paramref name="written"/> bytes from the front.</summary>

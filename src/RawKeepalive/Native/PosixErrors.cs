@@ -9,12 +9,9 @@ public static class PosixErrors
     public static readonly int EAGAIN = Tmds.Linux.LibC.EAGAIN;
     public static readonly int EINTR = Tmds.Linux.LibC.EINTR;
     public static readonly int EINPROGRESS = Tmds.Linux.LibC.EINPROGRESS;
-    public static readonly int ECONNREFUSED = Tmds.Linux.LibC.ECONNREFUSED;
     public static readonly int ECONNRESET = Tmds.Linux.LibC.ECONNRESET;
-    public static readonly int EPIPE = Tmds.Linux.LibC.EPIPE;
     public static readonly int ETIMEDOUT = 110;
     public static readonly int EMFILE = 24;
-    public static readonly int ENFILE = 23;
 
     public static unsafe string Describe(int errno)
     {
