@@ -81,12 +81,25 @@ http {{
 """
 
 
-def proxy(server, dir, port, backend_port, keepalive=True, legacy=False):
-    """The proxy config for `nginx` or `rawkeepalive`: same http block, each its own plumbing.
-    keepalive=False: without the five lines (RawKeepalive: `keepalive 0`, or with legacy=True
-    `keepalive_defaults legacy;`, which is what nginx 1.22 does without them)."""
-    upstream = KEEPALIVE_UPSTREAM if keepalive else ("" if server == "nginx" or legacy else "        keepalive 0;\n")
-    location = ARTICLE_LOCATION if keepalive else LEGACY_LOCATION
+# perf-seed's configs. "keepalive": the five lines. "none": none of them (nginx 1.22: HTTP/1.0 and
+# Connection: close, so the backend closes first; RawKeepalive, whose defaults pool, gets
+# `keepalive 0`). "mistake4": the article's Mistake 4, an upstream block without lines 1-3 while the
+# location has lines 4 and 5, so the proxy asks for keep-alive and then closes the connection itself.
+# A "-legacy" suffix puts RawKeepalive on `keepalive_defaults legacy;` (nginx 1.22's defaults).
+SEED_MODES = ("keepalive", "none", "none-legacy", "mistake4", "mistake4-legacy")
+
+
+def proxy(server, dir, port, backend_port, mode="keepalive"):
+    """The proxy config for `nginx` or `rawkeepalive`: same http block, each its own plumbing."""
+    legacy = mode.endswith("-legacy") and server != "nginx"
+    kind = mode.removesuffix("-legacy")
+    if kind == "keepalive":
+        upstream, location = KEEPALIVE_UPSTREAM, ARTICLE_LOCATION
+    elif kind == "mistake4":
+        upstream, location = "", ARTICLE_LOCATION
+    else:
+        upstream = "        keepalive 0;\n" if server != "nginx" and not legacy else ""
+        location = LEGACY_LOCATION
     if server == "nginx":
         main = f"""\
 worker_processes 1;
@@ -115,7 +128,7 @@ worker_rlimit_nofile 16384;
 {main}events {{ worker_connections 8192; }}
 http {{
     access_log off;
-{"    keepalive_defaults legacy;" + chr(10) if legacy and server != "nginx" else ""}{temp}    client_max_body_size 2m;
+{"    keepalive_defaults legacy;" + chr(10) if legacy else ""}{temp}    client_max_body_size 2m;
     upstream app_backend {{
         server 127.0.0.1:{backend_port};
 {upstream}    }}

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """One case of the article's before/after (make perf-seed): a fresh backend and one proxy
-(nginx or rawkeepalive, with or without the five keepalive lines), RATE requests/s for SECONDS
+(nginx or rawkeepalive, with one of the configs.SEED_MODES), RATE requests/s for SECONDS
 from many `h2load --h1 -c 1 --rps N` clients, TIME_WAIT on the upstream port sampled with ss.
 Runs in whatever network namespace it is started in. Prints one JSON object.
-Usage: seed_case.py SERVER keepalive|nokeepalive|legacy RATE SECONDS WORKDIR"""
+Usage: seed_case.py SERVER MODE RATE SECONDS WORKDIR (MODE: one of configs.SEED_MODES)"""
 import json
 import os
 import statistics
@@ -38,7 +38,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     os.sched_setaffinity(0, {LOAD_CORE})
     backend = servers.start_backend(work)
-    proxy = servers.start_proxy(name, work, backend.port, keepalive=(mode == "keepalive"), legacy=(mode == "legacy"))
+    proxy = servers.start_proxy(name, work, backend.port, mode)
 
     samples, stop = [], threading.Event()
 

@@ -27,10 +27,10 @@ def start_backend(dir, netns=None):
     return Server("backend", p, port)
 
 
-def start_proxy(name, dir, backend_port, keepalive=True, netns=None, port=None, legacy=False):
+def start_proxy(name, dir, backend_port, mode="keepalive", netns=None, port=None):
     port = port or free_port()
     conf = configs.write(os.path.join(dir, f"{name}.conf"),
-                         configs.proxy(name, dir, port, backend_port, keepalive, legacy))
+                         configs.proxy(name, dir, port, backend_port, mode))
     cmd = ["nginx", "-c", conf] if name == "nginx" else [BIN, "-p", dir, "-c", conf]
     p = start(cmd, PROXY_CORE, os.path.join(dir, f"{name}.out"), netns)
     _wait(port, netns)
