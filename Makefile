@@ -8,7 +8,7 @@ TEST_TIMEOUT ?= 840
 SOAK_SECONDS ?= 300
 DOTNET       := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: all build run test soak bench clean perf perf-seed perf-check perf-deps
+.PHONY: all build run test soak bench clean perf perf-seed perf-scale perf-check perf-deps
 
 all: build
 
@@ -43,6 +43,10 @@ perf: perf-deps build
 
 perf-seed: perf-deps build
 	python3 perf/seed.py
+
+# Workers 1, 2, 4, 8 (as many as leave half the cores to backend and wrk); meant for a many-core box.
+perf-scale: perf-deps build
+	python3 perf/scale.py
 
 perf-check:
 	cd perf && python3 check.py

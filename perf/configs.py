@@ -40,16 +40,25 @@ KEEPALIVE_UPSTREAM = """\
 """
 
 
-def backend(dir, port, core):
-    """nginx with fixed bodies and stub_status; one worker, pinned by taskset from outside."""
+def workers_lines(workers, cpus):
+    """worker_processes, and with `cpus` one worker per CPU by explicit masks: nginx 1.22's
+    `worker_cpu_affinity auto` counts from CPU 0 whatever the taskset mask, so it would leave it."""
+    line = f"worker_processes {workers};\n"
+    if cpus:
+        line += "worker_cpu_affinity " + " ".join(format(1 << c, "b") for c in cpus) + ";\n"
+    return line
+
+
+def backend(dir, port, core, workers=1, cpus=None):
+    """nginx with fixed bodies and stub_status; one worker (or `workers`, pinned to `cpus`, each
+    with its own reuseport socket), and taskset from outside."""
     docroot = os.path.join(dir, "www")
     os.makedirs(docroot, exist_ok=True)
     with open(os.path.join(docroot, BODY_64K_FILE), "wb") as f:
         f.write(b"y" * 65536)
     open(os.path.join(docroot, "upload"), "wb").close()
     return f"""\
-worker_processes 1;
-daemon off;
+{workers_lines(workers, cpus)}daemon off;
 user root;
 pid {dir}/backend.pid;
 error_log {dir}/backend.error.log warn;
@@ -61,7 +70,7 @@ http {{
     keepalive_requests 100000;
     keepalive_timeout 300s;
     server {{
-        listen 127.0.0.1:{port} backlog=4096;
+        listen 127.0.0.1:{port} backlog=4096{" reuseport" if workers > 1 else ""};
         location = /0 {{ return 200 ""; }}
         location = /1k {{ return 200 "{BODY_1K}"; }}
         location = /64k {{ root {docroot}; default_type application/octet-stream; }}
@@ -89,8 +98,10 @@ http {{
 SEED_MODES = ("keepalive", "none", "none-legacy", "mistake4", "mistake4-legacy")
 
 
-def proxy(server, dir, port, backend_port, mode="keepalive"):
-    """The proxy config for `nginx` or `rawkeepalive`: same http block, each its own plumbing."""
+def proxy(server, dir, port, backend_port, mode="keepalive", workers=1, cpus=None):
+    """The proxy config for `nginx` or `rawkeepalive`: same http block, each its own plumbing.
+    With several workers nginx listens with `reuseport`, as RawKeepalive always does (one socket
+    per worker; it refuses the parameter)."""
     legacy = mode.endswith("-legacy") and server != "nginx"
     kind = mode.removesuffix("-legacy")
     if kind == "keepalive":
@@ -102,8 +113,7 @@ def proxy(server, dir, port, backend_port, mode="keepalive"):
         location = LEGACY_LOCATION
     if server == "nginx":
         main = f"""\
-worker_processes 1;
-daemon off;
+{workers_lines(workers, cpus)}daemon off;
 master_process on;
 user root;
 pid {dir}/nginx.pid;
@@ -117,8 +127,7 @@ worker_rlimit_nofile 16384;
         temp += "    proxy_request_buffering off;\n"
     else:
         main = f"""\
-worker_processes 1;
-daemon off;
+{workers_lines(workers, cpus)}daemon off;
 pid {dir}/rawkeepalive.pid;
 error_log {dir}/rawkeepalive.error.log error;
 worker_rlimit_nofile 16384;
@@ -133,7 +142,7 @@ http {{
         server 127.0.0.1:{backend_port};
 {upstream}    }}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{" reuseport" if server == "nginx" and workers > 1 else ""};
         server_name localhost;
         location / {{
 {location}        }}

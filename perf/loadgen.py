@@ -1,4 +1,4 @@
-"""wrk on the load core: one timed run against a URL, parsed into a dict."""
+"""wrk on the load core (or `cores`, one thread each): one timed run against a URL, parsed into a dict."""
 import json
 import os
 import subprocess
@@ -6,10 +6,11 @@ import subprocess
 from perflib import LOAD_CORE, PERF, pinned
 
 
-def wrk(url, connections, seconds, body_bytes=0, timeout_s=10):
+def wrk(url, connections, seconds, body_bytes=0, timeout_s=10, cores=None):
     env = dict(os.environ, WRK_BODY_BYTES=str(body_bytes))
-    cmd = pinned(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout_s}s",
-                  "--latency", "-s", os.path.join(PERF, "wrk-report.lua"), url], LOAD_CORE)
+    cores = cores or [LOAD_CORE]
+    cmd = pinned(["wrk", f"-t{len(cores)}", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout_s}s",
+                  "--latency", "-s", os.path.join(PERF, "wrk-report.lua"), url], cores)
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
     for line in out.stdout.splitlines():
         if line.startswith("WRKJSON "):

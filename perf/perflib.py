@@ -73,8 +73,8 @@ def _raise_nofile():
 
 
 def start(cmd, core, log_path, netns=None):
-    """Starts cmd pinned to one core (taskset) in its own process group; killed at exit."""
-    full = ["taskset", "-c", str(core)] + cmd
+    """Starts cmd pinned to one core or a list of cores (taskset) in its own process group; killed at exit."""
+    full = pinned(cmd, core)
     if netns:
         full = ["ip", "netns", "exec", netns] + full
     out = open(log_path, "ab")
@@ -175,4 +175,6 @@ def stub_accepts(port):
 
 
 def pinned(cmd, core):
-    return ["taskset", "-c", str(core)] + cmd
+    """cmd under taskset, on one core or a list of them."""
+    cores = core if isinstance(core, (list, tuple)) else [core]
+    return ["taskset", "-c", ",".join(map(str, cores))] + cmd

@@ -1,5 +1,6 @@
 """Starts the perf run's servers: the nginx backend on the load core, and the proxies under test
-(nginx and RawKeepalive) on the proxy core, each on a free port with its own config."""
+(nginx and RawKeepalive) on the proxy core, each on a free port with its own config. `cores`
+(make perf-scale) puts a server on those cores instead, one worker pinned to each."""
 import os
 
 import configs
@@ -19,22 +20,26 @@ class Server:
         stop(self.proc)
 
 
-def start_backend(dir, netns=None):
+def start_backend(dir, netns=None, cores=None):
     port = free_port()
-    conf = configs.write(os.path.join(dir, "backend.conf"), configs.backend(dir, port, LOAD_CORE))
-    p = start(["nginx", "-c", conf], LOAD_CORE, os.path.join(dir, "backend.out"), netns)
+    conf = configs.write(os.path.join(dir, "backend.conf"), configs.backend(dir, port, LOAD_CORE, **_workers(cores)))
+    p = start(["nginx", "-c", conf], cores or LOAD_CORE, os.path.join(dir, "backend.out"), netns)
     _wait(port, netns)
     return Server("backend", p, port)
 
 
-def start_proxy(name, dir, backend_port, mode="keepalive", netns=None, port=None):
+def start_proxy(name, dir, backend_port, mode="keepalive", netns=None, port=None, cores=None):
     port = port or free_port()
     conf = configs.write(os.path.join(dir, f"{name}.conf"),
-                         configs.proxy(name, dir, port, backend_port, mode))
+                         configs.proxy(name, dir, port, backend_port, mode, **_workers(cores)))
     cmd = ["nginx", "-c", conf] if name == "nginx" else [BIN, "-p", dir, "-c", conf]
-    p = start(cmd, PROXY_CORE, os.path.join(dir, f"{name}.out"), netns)
+    p = start(cmd, cores or PROXY_CORE, os.path.join(dir, f"{name}.out"), netns)
     _wait(port, netns)
     return Server(name, p, port)
+
+
+def _workers(cores):
+    return {"workers": len(cores), "cpus": cores} if cores else {}
 
 
 def _wait(port, netns):
