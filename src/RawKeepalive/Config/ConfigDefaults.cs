@@ -11,6 +11,9 @@ internal static class ConfigDefaults
 
     public const int DefaultPort = 80;
 
+    /// <summary>nginx's NGX_LISTEN_BACKLOG on Linux.</summary>
+    public const int ListenBacklog = 511;
+
     public static readonly UpstreamConfig Upstream = new() { Name = "", Servers = [], File = "" };
     public static readonly LocationConfig Location = new() { Path = "", ProxySetHeaders = [], File = "" };
     public static readonly ServerConfig Server = new() { Listens = [], ServerNames = [], Locations = [] };

@@ -211,7 +211,7 @@ internal sealed class HttpBlockBuilder
     {
         var registry = new UpstreamRegistry([.. _upstreams.Select(u => UpstreamBlockReader.Finish(u, _legacy))]);
         var servers = _servers.Select(s => FinishServer(s, registry)).ToList();
-        CheckDefaultServers(servers);
+        CheckListens(servers);
         return new HttpConfig { LegacyKeepaliveDefaults = _legacy, Upstreams = registry.All, Servers = servers, Maps = _maps };
     }
 
@@ -307,11 +307,17 @@ internal sealed class HttpBlockBuilder
         ];
     }
 
-    private static void CheckDefaultServers(List<ServerConfig> servers)
+    /// <summary>One default server per address, and socket options (backlog) set on one of its listens only,
+    /// as nginx requires.</summary>
+    private static void CheckListens(List<ServerConfig> servers)
     {
         var seen = new HashSet<System.Net.IPEndPoint>();
         foreach (var listen in servers.SelectMany(s => s.Listens).Where(l => l.DefaultServer))
             if (!seen.Add(listen.EndPoint))
                 throw ConfigError.At($"a duplicate default server for {listen.EndPoint}", listen.File, listen.Line);
+        seen.Clear();
+        foreach (var listen in servers.SelectMany(s => s.Listens).Where(l => l.Backlog is not null))
+            if (!seen.Add(listen.EndPoint))
+                throw ConfigError.At($"duplicate listen options for {listen.EndPoint}", listen.File, listen.Line);
     }
 }

@@ -73,6 +73,8 @@ public sealed class ListenConfig
 {
     public required IPEndPoint EndPoint { get; init; }
     public bool DefaultServer { get; init; }
+    /// <summary>listen()'s backlog when given (<c>backlog=N</c>); else <see cref="ConfigDefaults.ListenBacklog"/>.</summary>
+    public int? Backlog { get; init; }
     public required string File { get; init; }
     public int Line { get; init; }
 }

@@ -11,22 +11,29 @@ namespace RawKeepalive.Process;
 /// (<see cref="ReusePortSockets"/>) and a worker attaches its slot's descriptors.</summary>
 public static class ListenSockets
 {
-    public const int Backlog = 511;
-
-    /// <summary>The address keys in order: what the master binds and what a worker's descriptors follow.</summary>
-    public static List<(string Key, SockAddr Address)> Addresses(ProxyConfig config)
+    /// <summary>The address keys in order, each with its listen() backlog: what the master binds and
+    /// what a worker's descriptors follow.</summary>
+    public static List<(string Key, SockAddr Address, int Backlog)> Addresses(ProxyConfig config)
     {
-        var list = new List<(string, SockAddr)>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var list = new List<(string Key, SockAddr Address, int Backlog)>();
         foreach (var server in config.Http.Servers)
             foreach (var listen in server.Listens)
-                if (seen.Add(listen.EndPoint.ToString())) list.Add((listen.EndPoint.ToString(), new SockAddr(listen.EndPoint)));
+            {
+                string key = listen.EndPoint.ToString();
+                int at = list.FindIndex(a => a.Key == key);
+                if (at < 0) list.Add((key, new SockAddr(listen.EndPoint), listen.Backlog ?? ConfigDefaults.ListenBacklog));
+                else if (listen.Backlog is int backlog) list[at] = list[at] with { Backlog = backlog };
+            }
         return list;
     }
 
     /// <summary>Single-process mode: binds each address once.</summary>
     public static Listener[] Open(ProxyConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups) =>
-        Attach(config, groups, key => Bind(Addresses(config).First(a => a.Key == key).Address, reusePort: false));
+        Attach(config, groups, key =>
+        {
+            var (_, address, backlog) = Addresses(config).First(a => a.Key == key);
+            return Bind(address, backlog, reusePort: false);
+        });
 
     /// <summary>Builds the listeners of <paramref name="config"/> on descriptors from <paramref name="fdFor"/> (by address key).</summary>
     public static Listener[] Attach(ProxyConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups, Func<string, int> fdFor)
@@ -65,7 +72,7 @@ public static class ListenSockets
 
     /// <summary>A listening socket on <paramref name="addr"/>; with <paramref name="reusePort"/> one of
     /// a group the kernel spreads connections over, each queue its own.</summary>
-    public static int Bind(SockAddr addr, bool reusePort)
+    public static int Bind(SockAddr addr, int backlog, bool reusePort)
     {
         var s = SocketInterop.OpenStream(addr.Family);
         if (s.IsError) throw new ListenException($"socket() {addr} failed ({s})");
@@ -78,11 +85,11 @@ public static class ListenSockets
             SocketInterop.Close(fd);
             throw new ListenException($"bind() to {addr} failed ({b})");
         }
-        var l = SocketInterop.Listen(fd, Backlog);
+        var l = SocketInterop.Listen(fd, backlog);
         if (l.IsError)
         {
             SocketInterop.Close(fd);
-            throw new ListenException($"listen() to {addr}, backlog {Backlog} failed ({l})");
+            throw new ListenException($"listen() to {addr}, backlog {backlog} failed ({l})");
         }
         return fd;
     }

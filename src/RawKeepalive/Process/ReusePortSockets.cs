@@ -19,10 +19,16 @@ public sealed class ReusePortSockets
         var opened = new List<(string Key, int Fd)>();
         try
         {
-            foreach (var (key, addr) in ListenSockets.Addresses(config))
+            foreach (var (key, addr, backlog) in ListenSockets.Addresses(config))
             {
-                int have = _fds.TryGetValue(key, out var list) ? list.Count : 0;
-                for (int i = have; i < slots; i++) opened.Add((key, ListenSockets.Bind(addr, reusePort: true)));
+                int have = 0;
+                if (_fds.TryGetValue(key, out var list))
+                {
+                    // A socket kept across a reload takes the new backlog as nginx's does: listen() again.
+                    foreach (int fd in list) SocketInterop.Listen(fd, backlog);
+                    have = list.Count;
+                }
+                for (int i = have; i < slots; i++) opened.Add((key, ListenSockets.Bind(addr, backlog, reusePort: true)));
             }
         }
         catch (ListenException)
