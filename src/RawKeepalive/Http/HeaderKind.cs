@@ -20,6 +20,16 @@ public enum HeaderKind : byte
     XForwardedFor,
 }
 
+public static class HeaderKinds
+{
+    /// <summary>Headers about one connection, not the message, that neither rewriter forwards:
+    /// Connection, TE and Upgrade (RFC 9110 7.6.1), Trailer (RFC 2616's hop-by-hop list), and the
+    /// legacy Keep-Alive and Proxy-Connection. Transfer-Encoding is connection-specific too, but
+    /// each direction has its own rule for it, so it is not here.</summary>
+    public static bool IsHopByHop(this HeaderKind kind) => kind is HeaderKind.Connection or HeaderKind.KeepAlive
+        or HeaderKind.ProxyConnection or HeaderKind.Te or HeaderKind.Trailer or HeaderKind.Upgrade;
+}
+
 public struct HeaderField
 {
     public Slice Name;

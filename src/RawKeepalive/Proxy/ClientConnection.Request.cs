@@ -308,34 +308,13 @@ public sealed unsafe partial class ClientConnection
         return true;
     }
 
-    /// <summary>Request line, kept client headers (runs of adjacent lines merged into one iovec),
-    /// generated headers, blank line, and whatever body bytes are already buffered.</summary>
+    /// <summary>Request line and kept client headers (RequestHeadRewriter), then generated headers,
+    /// blank line, and whatever body bytes are already buffered.</summary>
     private void BuildRequestHead()
     {
         var loc = _location!;
         _reqIov.Init((Iovec*)(Scratch + RequestIovOffset), IovecCapacity);
-        var head = new ReadOnlySpan<byte>(HeadBase, _req.HeadLength);
-        byte* b = HeadBase;
-
-        _reqIov.Add(b + _req.MethodToken.Start, _req.MethodToken.Length + 1);   // "GET "
-        var path = _req.Path;
-        if (loc.ProxyUri is { } uri)
-        {
-            int matched = Math.Min(loc.PathBytes.Length, path.Length);
-            _reqIov.Add(PinnedBytes.Address(uri), uri.Length);
-            _reqIov.Add(b + path.Start + matched, path.Length - matched);
-        }
-        else if (path.IsEmpty) _reqIov.Add(PinnedBytes.Address(HeaderBytes.Slash), 1);
-        else _reqIov.Add(b + path.Start, path.Length);
-        if (_req.HasQuery) _reqIov.Add(b + _req.Query.Start - 1, _req.Query.Length + 1);
-        var version = loc.UpstreamHttp10 ? HeaderBytes.RequestVersion10 : HeaderBytes.RequestVersion11;
-        _reqIov.Add(PinnedBytes.Address(version), version.Length);
-
-        for (int i = 0; i < _req.HeaderCount; i++)
-        {
-            ref var h = ref _req.Headers[i];
-            if (!DropRequestHeader(ref h, head)) _reqIov.AddAdjacent(b + h.Name.Start, h.LineLength(head));
-        }
+        RequestHeadRewriter.Append(ref _reqIov, _req, HeadBase, loc);
 
         var gen = new Span<byte>(Scratch + RequestGenOffset, ResponseGenOffset - RequestGenOffset);
         int n = 0;
@@ -375,28 +354,6 @@ public sealed unsafe partial class ClientConnection
         RequestBodyMode.ChunkedPassthrough => HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, dest),
         _ => 0,
     };
-
-    /// <summary>Hop-by-hop headers, framing we regenerate, Host and every header a proxy_set_header replaces.</summary>
-    private bool DropRequestHeader(ref HeaderField h, ReadOnlySpan<byte> head)
-    {
-        switch (h.Kind)
-        {
-            case HeaderKind.Host:
-            case HeaderKind.Connection:
-            case HeaderKind.KeepAlive:
-            case HeaderKind.ProxyConnection:
-            case HeaderKind.TransferEncoding:
-            case HeaderKind.ContentLength:
-            case HeaderKind.Te:
-            case HeaderKind.Trailer:
-            case HeaderKind.Upgrade:
-            case HeaderKind.Expect:
-                return true;
-        }
-        var name = h.Name.Of(head);
-        if (_location!.SetsHeader(name)) return true;
-        return _req.ConnectionNamesOthers && ConnectionTokens.ConnectionNames(_req.ConnectionValue.Of(head), name);
-    }
 
     /// <summary>Sends the head, then streams the body; true when something moved.</summary>
     private bool PumpRequest()

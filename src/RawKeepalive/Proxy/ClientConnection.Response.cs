@@ -149,20 +149,13 @@ public sealed unsafe partial class ClientConnection
 
         _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
         byte* ub = _w.Slab.Pointer(up.Buffer);
-        var head = new ReadOnlySpan<byte>(ub, _resp.HeadLength);
-        int statusLineEnd = head.IndexOf((byte)'\n') + 1;
-        _respIov.Add(PinnedBytes.Address(HeaderBytes.ResponseVersion), HeaderBytes.ResponseVersion.Length);
-        _respIov.Add(ub + 9, statusLineEnd - 9);   // "200 OK\r\n" after "HTTP/1.x "
+        ResponseHeadRewriter.AppendStatusLine(ref _respIov, _resp, ub);
 
         var gen = new Span<byte>(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
         int n = WriteServerAndDate(gen);
         _respIov.Add(Scratch + ResponseGenOffset, n);
 
-        for (int i = 0; i < _resp.HeaderCount; i++)
-        {
-            ref var h = ref _resp.Headers[i];
-            if (!DropResponseHeader(ref h, head)) _respIov.AddAdjacent(ub + h.Name.Start, h.LineLength(head));
-        }
+        ResponseHeadRewriter.AppendKeptHeaders(ref _respIov, _resp, ub, _respMode == ResponseBodyMode.ChunkedPassthrough);
 
         int tail = n;
         if (_respMode == ResponseBodyMode.ChunkedPassthrough && !_resp.ChunkedWithOtherCodings)
@@ -187,25 +180,6 @@ public sealed unsafe partial class ClientConnection
         var cfg = _location?.Config;
         if (cfg is null) return true;
         return cfg.KeepaliveTimeoutMs > 0 && _requests + 1 < cfg.KeepaliveRequests;
-    }
-
-    private bool DropResponseHeader(ref HeaderField h, ReadOnlySpan<byte> head)
-    {
-        switch (h.Kind)
-        {
-            case HeaderKind.TransferEncoding:
-                return !(_resp.ChunkedWithOtherCodings && _respMode == ResponseBodyMode.ChunkedPassthrough);
-            case HeaderKind.Connection:
-            case HeaderKind.KeepAlive:
-            case HeaderKind.ProxyConnection:
-            case HeaderKind.Te:
-            case HeaderKind.Trailer:
-            case HeaderKind.Upgrade:
-            case HeaderKind.Date:
-            case HeaderKind.Server:
-                return true;
-        }
-        return _resp.ConnectionNamesOthers && ConnectionTokens.ConnectionNames(_resp.ConnectionValue.Of(head), h.Name.Of(head));
     }
 
     /// <summary>Marks received body bytes as sendable, up to where the framing says the body ends.</summary>

@@ -1,0 +1,52 @@
+using RawKeepalive.Http;
+using RawKeepalive.Loop;
+
+namespace RawKeepalive.Proxy;
+
+/// <summary>The part of the upstream request head that comes from the client: the request line
+/// (path under the location's proxy_pass URI, query kept, the upstream's HTTP version) and the
+/// client header lines that survive, as iovecs over the client's receive buffer. Nothing is
+/// copied; generated headers, framing and body bytes are the connection's to add after.</summary>
+public static unsafe class RequestHeadRewriter
+{
+    /// <summary>Appends the request line and the kept header lines of <paramref name="req"/>, whose
+    /// offsets are into the bytes at <paramref name="head"/>. Runs of adjacent kept lines share one
+    /// iovec, so a head with few dropped headers costs a handful of entries, not one per line.</summary>
+    public static void Append(ref IovecList iov, RequestHead req, byte* head, LocationRuntime location)
+    {
+        iov.Add(head + req.MethodToken.Start, req.MethodToken.Length + 1);   // "GET "
+        var path = req.Path;
+        if (location.ProxyUri is { } uri)
+        {
+            // nginx replaces the part of the path the location matched with the proxy_pass URI.
+            int matched = Math.Min(location.PathBytes.Length, path.Length);
+            iov.Add(PinnedBytes.Address(uri), uri.Length);
+            iov.Add(head + path.Start + matched, path.Length - matched);
+        }
+        else if (path.IsEmpty) iov.Add(PinnedBytes.Address(HeaderBytes.Slash), 1);   // absolute-form target without a path
+        else iov.Add(head + path.Start, path.Length);
+        if (req.HasQuery) iov.Add(head + req.Query.Start - 1, req.Query.Length + 1);   // with its '?'
+        var version = location.UpstreamHttp10 ? HeaderBytes.RequestVersion10 : HeaderBytes.RequestVersion11;
+        iov.Add(PinnedBytes.Address(version), version.Length);
+
+        var bytes = new ReadOnlySpan<byte>(head, req.HeadLength);
+        for (int i = 0; i < req.HeaderCount; i++)
+        {
+            ref var h = ref req.Headers[i];
+            if (!Drops(ref h, req, bytes, location)) iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes));
+        }
+    }
+
+    /// <summary>Hop-by-hop headers, framing we regenerate, Host and every header a proxy_set_header
+    /// replaces, and whatever the client's Connection header names.</summary>
+    private static bool Drops(ref HeaderField h, RequestHead req, ReadOnlySpan<byte> head, LocationRuntime location)
+    {
+        // Host comes from proxy_set_header (Host $proxy_host by default), Expect is answered here,
+        // and the framing headers are regenerated for the body as it is sent.
+        if (h.Kind.IsHopByHop() || h.Kind is HeaderKind.Host or HeaderKind.Expect or HeaderKind.TransferEncoding or HeaderKind.ContentLength)
+            return true;
+        var name = h.Name.Of(head);
+        if (location.SetsHeader(name)) return true;
+        return req.ConnectionNamesOthers && ConnectionTokens.ConnectionNames(req.ConnectionValue.Of(head), name);
+    }
+}

@@ -1,0 +1,41 @@
+using RawKeepalive.Http;
+using RawKeepalive.Loop;
+
+namespace RawKeepalive.Proxy;
+
+/// <summary>The part of the client's response head that comes from the upstream: the status line
+/// (always sent as HTTP/1.1) and the upstream header lines that survive, as iovecs over the
+/// upstream receive buffer. Server, Date, framing and Connection are the connection's to add.</summary>
+public static unsafe class ResponseHeadRewriter
+{
+    /// <summary>Our version, then the upstream's "200 OK\r\n" as received (its own "HTTP/1.x " is
+    /// skipped: the client talks to us, not to the upstream).</summary>
+    public static void AppendStatusLine(ref IovecList iov, ResponseHead resp, byte* head)
+    {
+        int statusLineEnd = new ReadOnlySpan<byte>(head, resp.HeadLength).IndexOf((byte)'\n') + 1;
+        iov.Add(PinnedBytes.Address(HeaderBytes.ResponseVersion), HeaderBytes.ResponseVersion.Length);
+        iov.Add(head + 9, statusLineEnd - 9);
+    }
+
+    /// <summary>Appends the kept header lines, runs of adjacent ones as one iovec.
+    /// <paramref name="chunkedPassthrough"/>: the body goes to the client chunked as received, so a
+    /// Transfer-Encoding that names other codings before chunked is kept as it is.</summary>
+    public static void AppendKeptHeaders(ref IovecList iov, ResponseHead resp, byte* head, bool chunkedPassthrough)
+    {
+        var bytes = new ReadOnlySpan<byte>(head, resp.HeadLength);
+        for (int i = 0; i < resp.HeaderCount; i++)
+        {
+            ref var h = ref resp.Headers[i];
+            if (!Drops(ref h, resp, bytes, chunkedPassthrough)) iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes));
+        }
+    }
+
+    /// <summary>Hop-by-hop headers, Date and Server (we send our own), Transfer-Encoding unless it
+    /// must pass as it is, and whatever the upstream's Connection header names.</summary>
+    private static bool Drops(ref HeaderField h, ResponseHead resp, ReadOnlySpan<byte> head, bool chunkedPassthrough)
+    {
+        if (h.Kind == HeaderKind.TransferEncoding) return !(resp.ChunkedWithOtherCodings && chunkedPassthrough);
+        if (h.Kind.IsHopByHop() || h.Kind is HeaderKind.Date or HeaderKind.Server) return true;
+        return resp.ConnectionNamesOthers && ConnectionTokens.ConnectionNames(resp.ConnectionValue.Of(head), h.Name.Of(head));
+    }
+}
