@@ -26,6 +26,7 @@ STRACE_REQUESTS = 3000 if QUICK else 10000
 SCENARIOS = [(f"{size} c{c}", path, c, 0)
              for size, path in (("0B", "/0"), ("1KiB", "/1k"), ("64KiB", "/64k"))
              for c in (16, 64, 256)]
+SCENARIOS.append(("1MiB c16", "/1m", 16, 0))
 SCENARIOS.append(("upload 1MiB c16", "/upload", 16, 1 << 20))
 
 

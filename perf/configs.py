@@ -3,7 +3,8 @@ RawKeepalive (the article's production config; only process plumbing differs).""
 import os
 
 BODY_1K = "x" * 1024
-BODY_64K_FILE = "64k"
+# Static files the backend serves: name -> size (the large ones take the proxies' splice/buffer paths).
+STATIC_FILES = {"64k": 65536, "1m": 1 << 20}
 
 # The article's location block: its five keepalive lines are the three in `upstream` and the two
 # marked here; the rest is its "standard proxy headers" and timeouts.
@@ -54,8 +55,9 @@ def backend(dir, port, core, workers=1, cpus=None):
     with its own reuseport socket), and taskset from outside."""
     docroot = os.path.join(dir, "www")
     os.makedirs(docroot, exist_ok=True)
-    with open(os.path.join(docroot, BODY_64K_FILE), "wb") as f:
-        f.write(b"y" * 65536)
+    for name, size in STATIC_FILES.items():
+        with open(os.path.join(docroot, name), "wb") as f:
+            f.write(b"y" * size)
     open(os.path.join(docroot, "upload"), "wb").close()
     return f"""\
 {workers_lines(workers, cpus)}daemon off;
@@ -73,7 +75,7 @@ http {{
         listen 127.0.0.1:{port} backlog=4096{" reuseport" if workers > 1 else ""};
         location = /0 {{ return 200 ""; }}
         location = /1k {{ return 200 "{BODY_1K}"; }}
-        location = /64k {{ root {docroot}; default_type application/octet-stream; }}
+        location ~ ^/(64k|1m)$ {{ root {docroot}; default_type application/octet-stream; }}
         # Reads the whole upload before answering (mirror_request_body waits for it; the static
         # handler's 405 for POST then becomes an empty 200): `return` would answer at once and
         # leave the body in flight, which makes a proxy close the client connection.

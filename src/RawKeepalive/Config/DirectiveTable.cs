@@ -66,6 +66,7 @@ public static class DirectiveTable
         new("proxy_read_timeout", HttpServerLocation, 1, 1, false, Done, Once: true),
         new("proxy_next_upstream", HttpServerLocation, 1, Many, false, Done),
         new("proxy_next_upstream_tries", HttpServerLocation, 1, 1, false, Done, Once: true),
+        new("proxy_splice", HttpServerLocation, 1, 1, false, Done, Once: true),   // ours: nginx has no splice
 
         // http, server, location: no effect on proxying (we serve no files, compress nothing, buffer
         // nothing to disk, and send no Server version)

@@ -278,6 +278,7 @@ internal sealed class HttpBlockBuilder
             ProxyConnectTimeoutMs = s.ProxyConnectTimeoutMs ?? d.ProxyConnectTimeoutMs,
             ProxySendTimeoutMs = s.ProxySendTimeoutMs ?? d.ProxySendTimeoutMs,
             ProxyReadTimeoutMs = s.ProxyReadTimeoutMs ?? d.ProxyReadTimeoutMs,
+            ProxySplice = s.ProxySplice ?? d.ProxySplice,
             ProxyNextUpstreamError = next is null ? d.ProxyNextUpstreamError : !off && next.Value.Error,
             ProxyNextUpstreamTimeout = next is null ? d.ProxyNextUpstreamTimeout : !off && next.Value.Timeout,
             ProxyNextUpstreamNonIdempotent = next is null ? d.ProxyNextUpstreamNonIdempotent : !off && next.Value.NonIdempotent,

@@ -23,6 +23,7 @@ internal sealed class LevelSettings
     public long? ProxyReadTimeoutMs;
     public NextUpstream? ProxyNextUpstream;
     public int? ProxyNextUpstreamTries;
+    public bool? ProxySplice;
     public List<AccessRule>? Access;
 
     /// <summary>proxy_next_upstream as nginx's bitmask: "off" wins over anything set beside it.</summary>
@@ -64,6 +65,7 @@ internal sealed class LevelSettings
             case "proxy_read_timeout": ProxyReadTimeoutMs = DirectiveArgs.TimeMs(d); return true;
             case "proxy_next_upstream": ProxyNextUpstream = ParseNextUpstream(d, ProxyNextUpstream); return true;
             case "proxy_next_upstream_tries": ProxyNextUpstreamTries = DirectiveArgs.Number(d); return true;
+            case "proxy_splice": ProxySplice = DirectiveArgs.Flag(d); return true;
             case "allow" or "deny": (Access ??= []).Add(AccessRule.Parse(d)); return true;
             default: return false;
         }
@@ -107,6 +109,7 @@ internal sealed class LevelSettings
         ProxyReadTimeoutMs = ProxyReadTimeoutMs ?? outer.ProxyReadTimeoutMs,
         ProxyNextUpstream = ProxyNextUpstream ?? outer.ProxyNextUpstream,
         ProxyNextUpstreamTries = ProxyNextUpstreamTries ?? outer.ProxyNextUpstreamTries,
+        ProxySplice = ProxySplice ?? outer.ProxySplice,
         Access = Access ?? outer.Access,   // inherited only as a whole list, as nginx's access module
     };
 }

@@ -122,6 +122,9 @@ public sealed class LocationConfig
     public long ProxyConnectTimeoutMs { get; init; } = 60_000;
     public long ProxySendTimeoutMs { get; init; } = 60_000;
     public long ProxyReadTimeoutMs { get; init; } = 60_000;
+    /// <summary>proxy_splice (ours, not nginx's): long Content-Length response bodies go through a
+    /// worker pipe with splice(2) instead of a user buffer.</summary>
+    public bool ProxySplice { get; init; } = true;
     /// <summary>proxy_next_upstream: error and timeout are the default; non_idempotent allows replaying POST etc.; off disables.</summary>
     public bool ProxyNextUpstreamError { get; init; } = true;
     public bool ProxyNextUpstreamTimeout { get; init; } = true;

@@ -24,6 +24,12 @@ public static unsafe class PipeInterop
     /// capacity it set; unprivileged callers are capped at /proc/sys/fs/pipe-max-size (1 MiB).</summary>
     public static PosixResult SetCapacity(int pipeFd, int bytes) => PosixResult.From(fcntl(pipeFd, F_SETPIPE_SZ, bytes));
 
+    public static void Close(int readFd, int writeFd)
+    {
+        close(readFd);
+        close(writeFd);
+    }
+
     /// <summary>Moves up to <paramref name="length"/> bytes from <paramref name="fdIn"/> to
     /// <paramref name="fdOut"/> (one of them a pipe) at the current positions. EAGAIN: the source is
     /// empty or the destination full; 0 from a socket: the peer closed.</summary>

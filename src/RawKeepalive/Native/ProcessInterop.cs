@@ -90,6 +90,10 @@ public static unsafe class ProcessInterop
         foreach (int sig in (ReadOnlySpan<int>)[SIGHUP, 2 /* SIGINT */, SIGQUIT, SIGTERM, SIGUSR1]) sys_signal(sig, 0 /* SIG_DFL */);
     }
 
+    /// <summary>splice() into a socket has no MSG_NOSIGNAL: a client that reset its connection must
+    /// give EPIPE, not kill the worker with SIGPIPE.</summary>
+    public static void IgnoreBrokenPipe() => sys_signal(13 /* SIGPIPE */, 1 /* SIG_IGN */);
+
     private static PosixResult Result(long r) => r < 0 ? new PosixResult(-Marshal.GetLastPInvokeError()) : new PosixResult(r);
 
     public static PosixResult Kill(int pid, int signal) => Result(sys_kill(pid, signal));

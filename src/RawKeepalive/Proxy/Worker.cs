@@ -27,6 +27,7 @@ public sealed unsafe class Worker : IDisposable
     public ErrorLog Log { get; }
     public TimerWheel Timers { get; }
     public BufferSlab Slab { get; }
+    public SplicePipes Pipes { get; } = new();
     public HttpDate Date { get; } = new();
     public ErrorPages ErrorPages { get; } = new();
     public MessageHeadsPool Heads { get; } = new();
@@ -78,6 +79,7 @@ public sealed unsafe class Worker : IDisposable
         Timers = new TimerWheel(n, 10, NowMs);
         // Each exchange holds at most three buffers (client, upstream, scratch); an idle connection none.
         Slab = new BufferSlab(IoBufferSize, 64, 3 * n, WarmBuffers);
+        ProcessInterop.IgnoreBrokenPipe();
         _listeners = listeners;
         _acceptAddress = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(128);
         foreach (var l in listeners)
@@ -446,6 +448,7 @@ public sealed unsafe class Worker : IDisposable
             else if (_kinds[i] == SlotKind.Upstream) CloseUpstream(_upstreams[i]);
         }
         _loop.Dispose();
+        Pipes.Dispose();
         SocketInterop.Close(_wakeFd);
         System.Runtime.InteropServices.NativeMemory.Free(_acceptAddress);
     }

@@ -157,6 +157,7 @@ public class DefaultsAndInheritanceTests
             client_max_body_size 0;
             client_header_timeout 5s;
             large_client_header_buffers 8 16k;
+            proxy_splice off;
             server {
                 proxy_read_timeout 20s;
                 client_header_buffer_size 4k;
@@ -171,7 +172,7 @@ public class DefaultsAndInheritanceTests
                     proxy_http_version 1.1;
                     proxy_pass http://backend;
                 }
-                location /b/ { proxy_next_upstream off; proxy_pass http://backend; }
+                location /b/ { proxy_next_upstream off; proxy_splice on; proxy_pass http://backend; }
             }
             server { }
             """).Http.Servers;
@@ -188,12 +189,14 @@ public class DefaultsAndInheritanceTests
         Assert.That(a.SendTimeoutMs, Is.EqualTo(8_000));
         Assert.That((a.ProxyNextUpstreamError, a.ProxyNextUpstreamTimeout, a.ProxyNextUpstreamNonIdempotent), Is.EqualTo((true, false, true)));
         Assert.That(a.ProxyNextUpstreamTries, Is.EqualTo(3));
+        Assert.That(a.ProxySplice, Is.False);
 
         var b = servers[0].Locations[1];
         Assert.That(b.KeepaliveTimeoutMs, Is.EqualTo(30_000));
         Assert.That(b.ProxyHttpVersionMinor, Is.EqualTo(0));
         Assert.That((b.ProxyNextUpstreamError, b.ProxyNextUpstreamTimeout, b.ProxyNextUpstreamNonIdempotent), Is.EqualTo((false, false, false)));
         Assert.That(b.ProxyNextUpstreamTries, Is.EqualTo(0));
+        Assert.That(b.ProxySplice, Is.True);
 
         Assert.That(servers[0].ClientHeaderTimeoutMs, Is.EqualTo(5_000));
         Assert.That(servers[0].ClientHeaderBufferSize, Is.EqualTo(4096));

@@ -11,27 +11,31 @@ namespace RawKeepalive.Tests.Integration;
 [TestFixture, Category("Integration"), CancelAfter(120_000)]
 public sealed class UpstreamMisbehaviourTests : ProxyTestBase
 {
-    [Test]
-    public void MoreBytesThanContentLength_TheResponseIsExact_AndNeitherConnectionIsKept()
+    // 100 bytes are relayed through the buffer; 300,000 mostly through a splice() pipe, which stops
+    // at the body's last byte and must notice what follows it without reading it.
+    [TestCase(100, TestName = "MoreBytesThanContentLength_TheResponseIsExact_AndNeitherConnectionIsKept")]
+    [TestCase(300_000, TestName = "MoreBytesThanALongSplicedContentLength_TheResponseIsExact_AndNeitherConnectionIsKept")]
+    public void MoreBytesThanContentLength(int size)
     {
         var backend = StartBackend();
         var proxy = StartProxy(Configs.Keepalive(), backend);
         var client = Connect(proxy);
 
-        var r = client.Get("/?size=100&extra=50");
-        Assert.That(r.Body, Is.EqualTo(TestBackend.Body(100)));
+        var r = client.Get($"/?size={size}&extra=50");
+        Assert.That(r.Body, Is.EqualTo(TestBackend.Body(size)));
         Assert.That(Wait.Until(() => client.IsClosedByPeer(TimeSpan.FromMilliseconds(100)), TimeSpan.FromSeconds(10)), Is.True);
         Assert.That(Connect(proxy).Get("/?size=1").Get("X-Connection"), Is.EqualTo("2"), "the out-of-step connection was not pooled");
     }
 
-    [TestCase(false, TestName = "TruncatedContentLengthBody_ClosesTheClientWithoutCompletingIt")]
-    [TestCase(true, TestName = "CloseInsideAChunkedBody_ClosesTheClientWithoutCompletingIt")]
-    public void Truncated(bool chunked)
+    [TestCase(false, 100_000, 30_000, TestName = "TruncatedContentLengthBody_ClosesTheClientWithoutCompletingIt")]
+    [TestCase(false, 2_000_000, 700_000, TestName = "TruncatedSplicedContentLengthBody_ClosesTheClientWithoutCompletingIt")]
+    [TestCase(true, 100_000, 30_000, TestName = "CloseInsideAChunkedBody_ClosesTheClientWithoutCompletingIt")]
+    public void Truncated(bool chunked, int size, int truncate)
     {
         var backend = StartBackend();
         var proxy = StartProxy(Configs.Keepalive(), backend);
         var client = Connect(proxy);
-        client.Send($"GET /?size=100000&truncate=30000&chunked={(chunked ? 1 : 0)} HTTP/1.1\r\nHost: x\r\n\r\n");
+        client.Send($"GET /?size={size}&truncate={truncate}&chunked={(chunked ? 1 : 0)} HTTP/1.1\r\nHost: x\r\n\r\n");
 
         Assert.That(() => client.ReadResponse(), Throws.Exception, "the client must see an incomplete response, never a complete one");
         Assert.That(proxy.ErrorLog, Does.Contain("upstream prematurely closed connection"));

@@ -215,6 +215,13 @@ public sealed class RawHttpClient : IDisposable
         }
     }
 
+    /// <summary>Closes with a reset (SO_LINGER 0) instead of a FIN, as a client that crashed or gave up does.</summary>
+    public void Reset()
+    {
+        _socket.LingerState = new LingerOption(true, 0);
+        _socket.Dispose();
+    }
+
     public void Dispose() => _socket.Dispose();
 }
 
