@@ -90,7 +90,7 @@ public sealed unsafe class Worker : IDisposable
         }
         for (int i = 0; i < listeners.Length; i++)
             _loop.Add(listeners[i].Fd, EpollInterop.In | EpollInterop.EdgeTriggered, ListenerTokenFlag | (uint)i);
-        _wakeFd = Tmds.Linux.LibC.eventfd(0, Tmds.Linux.LibC.EFD_NONBLOCK | Tmds.Linux.LibC.EFD_CLOEXEC);
+        _wakeFd = EventFdInterop.Open();
         _loop.Add(_wakeFd, EpollInterop.In | EpollInterop.EdgeTriggered, WakeToken);
         var groups = new List<UpstreamGroup>();
         foreach (var l in listeners)
@@ -108,8 +108,7 @@ public sealed unsafe class Worker : IDisposable
     public void RequestDrain()
     {
         _drainRequested = true;
-        ulong one = 1;
-        Tmds.Linux.LibC.write(_wakeFd, &one, 8);
+        Wake();
     }
 
     /// <summary>Asks the loop to stop, from any thread (a signal handler).</summary>
@@ -131,11 +130,7 @@ public sealed unsafe class Worker : IDisposable
     private long _nextTrimMs;
     private const int TrimIntervalMs = 1000;
 
-    private void Wake()
-    {
-        ulong one = 1;
-        Tmds.Linux.LibC.write(_wakeFd, &one, 8);
-    }
+    private void Wake() => EventFdInterop.Signal(_wakeFd);
 
     public void Run()
     {
