@@ -28,6 +28,12 @@ SCENARIOS = [(f"{size} c{c}", path, c, 0)
              for c in (16, 64, 256)]
 SCENARIOS.append(("1MiB c16", "/1m", 16, 0))
 SCENARIOS.append(("upload 1MiB c16", "/upload", 16, 1 << 20))
+# ONLY="0B c64,1KiB c64": just these scenarios (say, the bar, with more ROUNDS).
+if os.environ.get("ONLY"):
+    _only = {n.strip() for n in os.environ["ONLY"].split(",")}
+    SCENARIOS = [s for s in SCENARIOS if s[0] in _only]
+    if not SCENARIOS:
+        sys.exit(f"ONLY={os.environ['ONLY']!r} names no scenario")
 
 
 def idle_memory(name, dir, backend):

@@ -26,15 +26,21 @@ public sealed class ConnectionTable
     {
         if (_freeCount == 0) return -1;
         int slot = _free[--_freeCount];
-        _generation[slot]++;
+        NextGeneration(slot);
         return slot;
     }
 
+    /// <summary>Generations wrap within 30 bits: the token's top two bits mark the listener and wake-up
+    /// events, and a slot reused 2^31 times (months at 100,000 connections/s) must not look like one.</summary>
+    private const uint GenerationMask = (1u << 30) - 1;
+
     public void Release(int slot)
     {
-        _generation[slot]++;
+        NextGeneration(slot);
         _free[_freeCount++] = slot;
     }
+
+    private void NextGeneration(int slot) => _generation[slot] = (_generation[slot] + 1) & GenerationMask;
 
     public uint Generation(int slot) => _generation[slot];
 
