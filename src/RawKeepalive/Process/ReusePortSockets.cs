@@ -11,8 +11,9 @@ public sealed class ReusePortSockets
 {
     private readonly Dictionary<string, List<int>> _fds = new(StringComparer.Ordinal);
 
-    /// <summary>Opens what <paramref name="config"/> needs with <paramref name="slots"/> workers; returns
-    /// the descriptors no longer needed (the caller closes them once old workers are told to go).
+    /// <summary>Opens what <paramref name="config"/> needs with <paramref name="slots"/> workers and steers
+    /// new connections to those; returns the descriptors no longer needed (the caller closes them once
+    /// old workers are told to go, and an old worker takes its queue before closing its copy).
     /// On failure nothing opened by this call stays open.</summary>
     public List<int> Ensure(ProxyConfig config, int slots)
     {
@@ -53,6 +54,10 @@ public sealed class ReusePortSockets
                 list.RemoveRange(keep, list.Count - keep);
             }
             if (list.Count == 0) _fds.Remove(key);
+            // From now on new connections go only to the kept slots' sockets, so the surplus ones
+            // (the last to have started listening) receive none while their old workers take what is
+            // queued. A kernel without reuseport BPF keeps hashing over all of them, as before.
+            else ReusePortSteering.ToFirst(list[0], list.Count);
         }
         return surplus;
     }

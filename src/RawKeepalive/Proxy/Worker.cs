@@ -182,13 +182,17 @@ public sealed unsafe class Worker : IDisposable
             _drainStartMs = NowMs;
             Stopping = true;
             // Another process (the master, a new worker) still holds these sockets, so closing ours
-            // would not take them out of this epoll set: remove them first. Queued connections stay
-            // in the socket for the next worker of this slot.
+            // would not take them out of this epoll set: remove them first. What is queued is taken
+            // and answered here: a slot the reload retired has no next worker, and its socket's queue
+            // would be reset when the last copy closes (the master already steers new connections
+            // away from it).
             foreach (var l in _listeners)
             {
+                Accept(l);
                 _loop.Remove(l.Fd);
                 SocketInterop.Close(l.Fd);
             }
+            _acceptPaused = false;   // nothing is left to resume accepting on
             foreach (var pool in _pools)
                 while (pool.PopExpired(long.MaxValue) is int id and >= 0) CloseUpstream(_upstreams[id]!);
         }

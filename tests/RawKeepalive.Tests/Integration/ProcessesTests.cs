@@ -122,6 +122,41 @@ public sealed class ProcessesTests : ProxyTestBase
     }
 
     [Test]
+    [CancelAfter(120_000)]
+    public void ReloadsThatChangeTheWorkerCountDropNoNewConnection()
+    {
+        // Every request on a fresh connection, so connections sit in the listen queues at every
+        // reload; going from 4 workers to 1 retires three slots' sockets, whose queues must not be reset.
+        var proxy = StartMaster(ReturnConfig("gen0", workers: 4));
+        int responses = 0;
+        var load = new LoadRunner
+        {
+            Port = proxy.Port,
+            Clients = 48,
+            RequestsPerClient = 1_000_000,
+            Deadline = TimeSpan.FromSeconds(12),
+            Request = _ => new LoadRequest("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            Validate = (_, _, r) => r.BodyText.StartsWith("gen", StringComparison.Ordinal) ? null : $"body {r.BodyText}",
+            OnResponse = (_, _) => Interlocked.Increment(ref responses),
+        };
+        var run = Task.Run(() => load.Run(Cancellation));
+
+        for (int gen = 1; gen <= 6; gen++)
+        {
+            int before = Volatile.Read(ref responses);
+            Assert.That(Wait.Until(() => Volatile.Read(ref responses) > before + 200, Settle), Is.True, $"load runs before reload {gen}");
+            int workers = gen % 2 == 1 ? 1 : 4;
+            File.WriteAllText(proxy.ConfigPath, proxy.ConfigText.Replace("worker_processes 4;", $"worker_processes {workers};", StringComparison.Ordinal));
+            proxy.Signal(Hup);
+            Assert.That(Wait.Until(() => proxy.ChildPids().Length == workers, Settle), Is.True, $"reload {gen}: {workers} workers");
+        }
+        var result = run.Result;
+        TestContext.Out.WriteLine(result);
+        Assert.That(result.Failed, Is.Zero, result.ToString());
+        Assert.That(result.Succeeded, Is.GreaterThan(1000), result.ToString());
+    }
+
+    [Test]
     [CancelAfter(60_000)]
     public void AKilledWorkerIsRestartedAndTheServiceGoesOn()
     {
