@@ -21,18 +21,9 @@ ARTICLE_LOCATION = """\
             proxy_read_timeout 30s;
 """
 
-# Without keepalive: nginx 1.22 with none of the five lines (HTTP/1.0, Connection: close);
-# RawKeepalive with `keepalive 0` (its defaults would otherwise pool).
-LEGACY_LOCATION = """\
-            proxy_pass http://app_backend;
-            proxy_set_header Host $host;
-            proxy_set_header X-Real-IP $remote_addr;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_connect_timeout 5s;
-            proxy_send_timeout 30s;
-            proxy_read_timeout 30s;
-"""
+# Without keepalive: the same location less lines 4 and 5 (nginx 1.22 then sends HTTP/1.0 and
+# Connection: close; RawKeepalive gets `keepalive 0` as well, its defaults would otherwise pool).
+LEGACY_LOCATION = "".join(line for line in ARTICLE_LOCATION.splitlines(keepends=True) if "keepalive line" not in line)
 
 KEEPALIVE_UPSTREAM = """\
         keepalive 64;               # keepalive line 1

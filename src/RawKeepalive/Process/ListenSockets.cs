@@ -28,12 +28,15 @@ public static class ListenSockets
     }
 
     /// <summary>Single-process mode: binds each address once.</summary>
-    public static Listener[] Open(ProxyConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups) =>
-        Attach(config, groups, key =>
+    public static Listener[] Open(ProxyConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups)
+    {
+        var addresses = Addresses(config);
+        return Attach(config, groups, key =>
         {
-            var (_, address, backlog) = Addresses(config).First(a => a.Key == key);
+            var (_, address, backlog) = addresses.First(a => a.Key == key);
             return Bind(address, backlog, reusePort: false);
         });
+    }
 
     /// <summary>Builds the listeners of <paramref name="config"/> on descriptors from <paramref name="fdFor"/> (by address key).</summary>
     public static Listener[] Attach(ProxyConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups, Func<string, int> fdFor)

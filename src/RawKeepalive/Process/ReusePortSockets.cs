@@ -17,10 +17,11 @@ public sealed class ReusePortSockets
     /// On failure nothing opened by this call stays open.</summary>
     public List<int> Ensure(ProxyConfig config, int slots)
     {
+        var addresses = ListenSockets.Addresses(config);
         var opened = new List<(string Key, int Fd)>();
         try
         {
-            foreach (var (key, addr, backlog) in ListenSockets.Addresses(config))
+            foreach (var (key, addr, backlog) in addresses)
             {
                 int have = 0;
                 if (_fds.TryGetValue(key, out var list))
@@ -42,7 +43,7 @@ public sealed class ReusePortSockets
             if (!_fds.TryGetValue(key, out var list)) _fds[key] = list = [];
             list.Add(fd);
         }
-        var wanted = ListenSockets.Addresses(config).Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
+        var wanted = addresses.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
         var surplus = new List<int>();
         foreach (var key in _fds.Keys.ToList())
         {
