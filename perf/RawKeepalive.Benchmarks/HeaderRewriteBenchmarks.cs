@@ -81,15 +81,15 @@ public unsafe class HeaderRewriteBenchmarks
     {
         _iov.Init(_items, IovecCapacity);
         byte* head = PinnedBytes.Address(_responseBytes);
-        ResponseHeadRewriter.AppendStatusLine(ref _iov, _response, head);
-        ResponseHeadRewriter.AppendKeptHeaders(ref _iov, _response, head, chunkedPassthrough: false);
+        if (!ResponseHeadRewriter.TryAppendStatusLine(ref _iov, _response, head)) throw new InvalidOperationException("gather list full");
+        if (!ResponseHeadRewriter.TryAppendKeptHeaders(ref _iov, _response, head, chunkedPassthrough: false)) throw new InvalidOperationException("gather list full");
         return _iov.Count;
     }
 
     private int Request(RequestHead parsed, byte[] bytes)
     {
         _iov.Init(_items, IovecCapacity);
-        RequestHeadRewriter.Append(ref _iov, parsed, PinnedBytes.Address(bytes), _location);
+        if (!RequestHeadRewriter.TryAppend(ref _iov, parsed, PinnedBytes.Address(bytes), _location)) throw new InvalidOperationException("gather list full");
         return _iov.Count;
     }
 }

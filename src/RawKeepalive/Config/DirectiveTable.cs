@@ -67,6 +67,7 @@ public static class DirectiveTable
         new("proxy_next_upstream", HttpServerLocation, 1, Many, false, Done),
         new("proxy_next_upstream_tries", HttpServerLocation, 1, 1, false, Done, Once: true),
         new("proxy_splice", HttpServerLocation, 1, 1, false, Done, Once: true),   // ours: nginx has no splice
+        new("generated_headers_max_size", HttpServerLocation, 1, 1, false, Done, Once: true),   // ours: nginx has no cap
 
         // http, server, location: no effect on proxying (we serve no files, compress nothing, buffer
         // nothing to disk, and send no Server version)

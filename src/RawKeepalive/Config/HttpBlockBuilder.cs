@@ -279,6 +279,7 @@ internal sealed class HttpBlockBuilder
             ProxySendTimeoutMs = s.ProxySendTimeoutMs ?? d.ProxySendTimeoutMs,
             ProxyReadTimeoutMs = s.ProxyReadTimeoutMs ?? d.ProxyReadTimeoutMs,
             ProxySplice = s.ProxySplice ?? d.ProxySplice,
+            GeneratedHeadersMaxSize = s.GeneratedHeadersMaxSize ?? d.GeneratedHeadersMaxSize,
             ProxyNextUpstreamError = next is null ? d.ProxyNextUpstreamError : !off && next.Value.Error,
             ProxyNextUpstreamTimeout = next is null ? d.ProxyNextUpstreamTimeout : !off && next.Value.Timeout,
             ProxyNextUpstreamNonIdempotent = next is null ? d.ProxyNextUpstreamNonIdempotent : !off && next.Value.NonIdempotent,

@@ -125,6 +125,10 @@ public sealed class LocationConfig
     /// <summary>proxy_splice (ours, not nginx's): long Content-Length response bodies go through a
     /// worker pipe with splice(2) instead of a user buffer.</summary>
     public bool ProxySplice { get; init; } = true;
+    /// <summary>generated_headers_max_size (ours): the most bytes a generated head part may take (the
+    /// headers proxy_set_header makes, a Location, a return text). nginx sizes these without a limit;
+    /// past this one the request is answered 431 (the client's bytes made it so) or 500.</summary>
+    public int GeneratedHeadersMaxSize { get; init; } = 32 * 1024;
     /// <summary>proxy_next_upstream: error and timeout are the default; non_idempotent allows replaying POST etc.; off disables.</summary>
     public bool ProxyNextUpstreamError { get; init; } = true;
     public bool ProxyNextUpstreamTimeout { get; init; } = true;

@@ -5,6 +5,9 @@ namespace RawKeepalive.Observability;
 /// <summary>ngx_http_stub_status_module's page, byte for byte (the trailing spaces included).</summary>
 public static class StubStatus
 {
+    /// <summary>Room for the page with every figure at its longest (seven 20-digit numbers).</summary>
+    public const int MaxLength = 256;
+
     /// <summary>Writes the page for <paramref name="t"/>; the number of bytes, or -1 when it does not fit.</summary>
     public static int Write(in SharedCounters.Totals t, Span<byte> destination) =>
         Utf8.TryWrite(destination,

@@ -46,13 +46,6 @@ public sealed unsafe partial class ClientConnection
     private int _bufferedBodySent;
     private IovecList _reqIov;
 
-    private const int IovecCapacity = 128;
-    private const int RequestIovOffset = 0;
-    private const int ResponseIovOffset = 2048;
-    private const int RequestGenOffset = 4096;
-    private const int ResponseGenOffset = 12288;
-
-    private byte* Scratch => _w.Slab.Pointer(_scratch);
     private byte* HeadBase => BufferPointer + _headStart;
 
     private void StartExchange()
@@ -123,6 +116,7 @@ public sealed unsafe partial class ClientConnection
             _bodyScan = _bodyPos;
             _bodyComplete = false;
         }
+        if (!PrepareRequestHeaders()) return;
         SendContinueIfExpected();
         _triesLeft = _location.Group.Peers.Length;
         if (_location.Config.ProxyNextUpstreamTries > 0) _triesLeft = Math.Min(_triesLeft, _location.Config.ProxyNextUpstreamTries);
@@ -263,7 +257,7 @@ public sealed unsafe partial class ClientConnection
             RespondLocal(502, close: true);
             return;
         }
-        BuildRequestHead();
+        if (!BuildRequestHead()) return;
         if (_up.State == UpstreamState.Connecting)
             _w.Timers.Set(_up.Slot, _w.NowMs + location.Config.ProxyConnectTimeoutMs);
     }
@@ -308,52 +302,27 @@ public sealed unsafe partial class ClientConnection
         return true;
     }
 
-    /// <summary>Request line and kept client headers (RequestHeadRewriter), then generated headers,
-    /// blank line, and whatever body bytes are already buffered.</summary>
-    private void BuildRequestHead()
+    /// <summary>Request line and kept client headers (RequestHeadRewriter), the generated lines, the
+    /// framing line and blank line, and whatever body bytes are already buffered, as one gather list.
+    /// False when it could not be built (answered 500): nothing was sent.</summary>
+    private bool BuildRequestHead()
     {
-        var loc = _location!;
         _reqIov.Init((Iovec*)(Scratch + RequestIovOffset), IovecCapacity);
-        RequestHeadRewriter.Append(ref _reqIov, _req, HeadBase, loc);
-
-        var gen = new Span<byte>(Scratch + RequestGenOffset, ResponseGenOffset - RequestGenOffset);
-        int n = 0;
-        foreach (var set in loc.SetHeaders)
+        var framing = new HeadWriter(new Span<byte>(Scratch + RequestFramingOffset, RequestFramingSize));
+        _headBodyBytes = _bodyMode is RequestBodyMode.Length or RequestBodyMode.ChunkedPassthrough ? _bodyScan - _bodyPos : 0;
+        bool built = RequestHeadRewriter.TryAppend(ref _reqIov, _req, HeadBase, _location!)
+            && _reqIov.Add(_reqGen, _reqGenLength)
+            && TryWriteRequestFraming(ref framing)
+            && _reqIov.Add(Scratch + RequestFramingOffset, framing.Length)
+            && _reqIov.Add(BufferPointer + _bodyPos, _headBodyBytes);
+        if (!built)
         {
-            int mark = n;
-            n += HeaderBytes.Copy(set.NameBytes, gen[n..]);
-            n += HeaderBytes.Copy(": "u8, gen[n..]);
-            int valueLength = VariableWriter.Write(set.Value, this, gen[n..]);
-            if (valueLength <= 0) n = mark;   // an empty value means the header is not sent
-            else
-            {
-                n += valueLength;
-                n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
-            }
-        }
-        // A connection that will not be pooled asks the upstream to close it: the side that closes
-        // first keeps the TIME_WAIT, and it must not be the proxy's ephemeral ports.
-        if (loc.Pool is null && !loc.SetsHeader("connection"u8)) n += HeaderBytes.Copy(HeaderBytes.ConnectionClose, gen[n..]);
-        n += WriteFramingHeader(gen[n..]);
-        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
-        _reqIov.Add(Scratch + RequestGenOffset, n);
-
-        _headBodyBytes = 0;
-        if (_bodyMode is RequestBodyMode.Length or RequestBodyMode.ChunkedPassthrough)
-        {
-            _headBodyBytes = _bodyScan - _bodyPos;
-            _reqIov.Add(BufferPointer + _bodyPos, _headBodyBytes);
+            FailInternally("the upstream request head does not fit its gather list");
+            return false;
         }
         _headSent = _requestSent = false;
+        return true;
     }
-
-    private int WriteFramingHeader(Span<byte> dest) => _bodyMode switch
-    {
-        RequestBodyMode.Length => HeaderBytes.ContentLength(_req.ContentLength, dest),
-        RequestBodyMode.Buffered => HeaderBytes.ContentLength(_bufferedLength, dest),
-        RequestBodyMode.ChunkedPassthrough => HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, dest),
-        _ => 0,
-    };
 
     /// <summary>Sends the head, then streams the body; true when something moved.</summary>
     private bool PumpRequest()

@@ -154,32 +154,37 @@ public sealed unsafe partial class ClientConnection
         up.Start = _respScan = _resp.HeadLength;
         ScanResponseBody();
 
-        _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
-        byte* ub = _w.Slab.Pointer(up.Buffer);
-        ResponseHeadRewriter.AppendStatusLine(ref _respIov, _resp, ub);
-
-        var gen = new Span<byte>(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
-        int n = WriteServerAndDate(gen);
-        _respIov.Add(Scratch + ResponseGenOffset, n);
-
-        ResponseHeadRewriter.AppendKeptHeaders(ref _respIov, _resp, ub, _respMode == ResponseBodyMode.ChunkedPassthrough);
-
-        int tail = n;
-        if (_respMode == ResponseBodyMode.ChunkedPassthrough && !_resp.ChunkedWithOtherCodings)
-            n += HeaderBytes.Copy(HeaderBytes.TransferEncodingChunked, gen[n..]);
-        n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
-        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
-        _respIov.Add(Scratch + ResponseGenOffset + tail, n - tail);
-        _respIov.Add(ub + up.Start, _respScan - up.Start);
+        if (!BuildResponseHead(up))
+        {
+            FailInternally("the response head does not fit its gather list");
+            return;
+        }
         up.Start = _respScan;
     }
 
-    private int WriteServerAndDate(Span<byte> gen)
+    /// <summary>Status line, our Server and Date, the upstream's kept lines, our framing and Connection
+    /// lines, then the body bytes that came with the head, as one gather list. Our lines have a fixed
+    /// length that always fits the response area; false only if something did not.</summary>
+    private bool BuildResponseHead(UpstreamConnection up)
     {
-        int n = HeaderBytes.Copy(HeaderBytes.ServerAndDatePrefix, gen);
-        n += HeaderBytes.Copy(_w.Date.Bytes, gen[n..]);
-        return n + HeaderBytes.Copy("\r\n"u8, gen[n..]);
+        _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
+        byte* ub = _w.Slab.Pointer(up.Buffer);
+        byte* gen = Scratch + ResponseGenOffset;
+        var w = new HeadWriter(new Span<byte>(gen, ResponseGenSize));
+        if (!ResponseHeadRewriter.TryAppendStatusLine(ref _respIov, _resp, ub) || !TryWriteServerAndDate(ref w) || !_respIov.Add(gen, w.Length))
+            return false;
+        int tail = w.Length;
+        bool chunkedLine = _respMode == ResponseBodyMode.ChunkedPassthrough && !_resp.ChunkedWithOtherCodings;
+        return ResponseHeadRewriter.TryAppendKeptHeaders(ref _respIov, _resp, ub, _respMode == ResponseBodyMode.ChunkedPassthrough)
+            && (!chunkedLine || w.TryAppend(HeaderBytes.TransferEncodingChunked))
+            && w.TryAppend(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
+            && w.TryAppend("\r\n"u8)
+            && _respIov.Add(gen + tail, w.Length - tail)
+            && _respIov.Add(ub + up.Start, _respScan - up.Start);
     }
+
+    private bool TryWriteServerAndDate(ref HeadWriter w) =>
+        w.TryAppend(HeaderBytes.ServerAndDatePrefix) && w.TryAppend(_w.Date.Bytes) && w.TryAppend("\r\n"u8);
 
     private bool ClientMayKeepAlive()
     {
@@ -448,6 +453,8 @@ public sealed unsafe partial class ClientConnection
 
     private void ReleaseScratch()
     {
+        ReturnLarge(ref _largeRequestGen);
+        ReturnLarge(ref _largeResponseGen);
         if (_scratch < 0) return;
         _w.Slab.Return(_scratch);
         _scratch = -1;
@@ -523,34 +530,55 @@ public sealed unsafe partial class ClientConnection
         else _w.Timers.Cancel(up.Slot);
     }
 
-    /// <summary>A response made here (return, or an error status): head in scratch, body pinned
-    /// (an error page), or text written into scratch (return's text).</summary>
-    private void RespondLocal(int status, bool close, ValueTemplate? text = null, bool redirect = false)
+    /// <summary>A response made here for an error status: an HTML error page where nginx has one.</summary>
+    private void RespondLocal(int status, bool close) => SendLocal(status, close, location: null, text: null, plain: default);
+
+    private void RespondReturn(ReturnConfig ret)
+    {
+        bool redirect = ret.Status is 301 or 302 or 303 or 307 or 308;
+        if (redirect) SendLocal(ret.Status, close: false, location: ret.Text, text: null, plain: default);
+        else SendLocal(ret.Status, close: false, location: null, text: ret.Text, plain: default);
+    }
+
+    /// <summary>A response made here, measured and then written into room of its exact size: the head,
+    /// then a text/plain body (<paramref name="text"/> evaluated, or <paramref name="plain"/> as it is),
+    /// else nginx's HTML page for an error status, which stays pinned where it is.</summary>
+    /// <param name="location">A redirect's Location value.</param>
+    private void SendLocal(int status, bool close, ValueTemplate? location, ValueTemplate? text, ReadOnlySpan<byte> plain)
     {
         if (!BeginLocalResponse(close)) return;
-        if (text is not null && !redirect)
+        bool textual = text is not null || !plain.IsEmpty;
+        byte[] page = !textual && status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : [];
+        int textLength = text is null ? plain.Length : VariableWriter.Measure(text, this, out _);
+        var measured = HeadWriter.Measuring();
+        TryWriteLocal(ref measured, status, location, text, plain, textLength, page.Length);
+
+        byte* area;
+        if (location is null && text is null) area = Scratch + ResponseGenOffset;   // fixed lines: always fit, never capped
+        else if (!TryReserve(measured, "local response", ResponseGenOffset, ResponseGenSize, ref _largeResponseGen, out area)) return;
+        var w = new HeadWriter(new Span<byte>(area, measured.Length));
+        if (!TryWriteLocal(ref w, status, location, text, plain, textLength, page.Length) || w.Length != measured.Length)
         {
-            SendLocalText(status, VariableWriter.Write(text, this, LocalTextBody));
+            if (status == 500) Close();   // the error response itself failed: nothing else is left to say
+            else FailInternally("a local response differs from its measured length");
             return;
         }
-        var gen = ResponseGen;
-        int n = HeaderBytes.Copy(HeaderBytes.ResponseVersion, gen);
-        n += HeaderBytes.StatusLine(status, gen[n..]);
-        n += WriteServerAndDate(gen[n..]);
-        if (redirect)
-        {
-            n += HeaderBytes.Copy("Location: "u8, gen[n..]);
-            n += VariableWriter.Write(text!, this, gen[n..]);
-            n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
-        }
-        byte[] body = status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : [];
-        if (body.Length > 0) n += HeaderBytes.Copy(HeaderBytes.ContentTypeHtml, gen[n..]);
-        n += HeaderBytes.ContentLength(body.Length, gen[n..]);
-        n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
-        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
         _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
-        _respIov.Add(Scratch + ResponseGenOffset, n);
-        if (_req.Method != HttpMethod.Head && body.Length > 0) _respIov.Add(PinnedBytes.Address(body), body.Length);
+        if (!_respIov.Add(area, w.Length) || _req.Method != HttpMethod.Head && !_respIov.Add(PinnedBytes.Address(page), page.Length))
+            Close();   // two entries in an empty list of 128: cannot happen
+    }
+
+    private bool TryWriteLocal(ref HeadWriter w, int status, ValueTemplate? location, ValueTemplate? text, ReadOnlySpan<byte> plain, int textLength, int pageLength)
+    {
+        bool textual = text is not null || !plain.IsEmpty;
+        bool head = w.TryAppend(HeaderBytes.ResponseVersion) && HeaderBytes.TryWriteStatusLine(status, ref w) && TryWriteServerAndDate(ref w)
+            && (location is null || w.TryAppend("Location: "u8) && VariableWriter.TryWrite(location, this, ref w) && w.TryAppend("\r\n"u8))
+            && (textual ? w.TryAppend(HeaderBytes.ContentTypeText) : pageLength == 0 || w.TryAppend(HeaderBytes.ContentTypeHtml))
+            && HeaderBytes.TryWriteContentLength(textual ? textLength : pageLength, ref w)
+            && w.TryAppend(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
+            && w.TryAppend("\r\n"u8);
+        if (!head || !textual || _req.Method == HttpMethod.Head) return head;
+        return text is null ? w.TryAppend(plain) : VariableWriter.TryWrite(text, this, ref w);
     }
 
     /// <summary>The exchange becomes a response made here; false when no scratch buffer could be had
@@ -570,38 +598,6 @@ public sealed unsafe partial class ClientConnection
         _keepClient = !close && ClientMayKeepAlive();
         _requestSent = false;
         return true;
-    }
-
-    private Span<byte> ResponseGen => new(Scratch + ResponseGenOffset, BufferSize - ResponseGenOffset);
-
-    /// <summary>Where a generated text body is written before its head: the upper half of the response area.</summary>
-    private Span<byte> LocalTextBody => ResponseGen[((BufferSize - ResponseGenOffset) / 2)..];
-
-    /// <summary>A text/plain response whose body (<paramref name="length"/> bytes) is in LocalTextBody:
-    /// the head, then the body moved right behind it, in one write.</summary>
-    private void SendLocalText(int status, int length)
-    {
-        var gen = ResponseGen;
-        int n = HeaderBytes.Copy(HeaderBytes.ResponseVersion, gen);
-        n += HeaderBytes.StatusLine(status, gen[n..]);
-        n += WriteServerAndDate(gen[n..]);
-        n += HeaderBytes.Copy(HeaderBytes.ContentTypeText, gen[n..]);
-        n += HeaderBytes.ContentLength(length, gen[n..]);
-        n += HeaderBytes.Copy(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose, gen[n..]);
-        n += HeaderBytes.Copy("\r\n"u8, gen[n..]);
-        if (_req.Method != HttpMethod.Head)
-        {
-            LocalTextBody[..length].CopyTo(gen[n..]);
-            n += length;
-        }
-        _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
-        _respIov.Add(Scratch + ResponseGenOffset, n);
-    }
-
-    private void RespondReturn(ReturnConfig ret)
-    {
-        bool redirect = ret.Status is 301 or 302 or 303 or 307 or 308;
-        RespondLocal(ret.Status, close: false, ret.Text, redirect && ret.Text is not null);
     }
 
     private void RespondToBadRequest(int status)

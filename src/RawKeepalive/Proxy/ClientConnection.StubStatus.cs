@@ -15,9 +15,12 @@ public sealed unsafe partial class ClientConnection
     }
 
     /// <summary>ngx_http_stub_status_module's text/plain page with the counters summed over all
-    /// workers. Formatted into scratch: no allocation.</summary>
+    /// workers. Formatted on the stack: no allocation.</summary>
     private void RespondStubStatus()
     {
-        if (BeginLocalResponse(close: false)) SendLocalText(200, StubStatus.Write(_w.Segment.Sum(), LocalTextBody));
+        Span<byte> page = stackalloc byte[StubStatus.MaxLength];
+        int n = StubStatus.Write(_w.Segment.Sum(), page);
+        if (n < 0) FailInternally("the stub_status page does not fit its buffer");
+        else SendLocal(200, close: false, location: null, text: null, plain: page[..n]);
     }
 }

@@ -1,23 +1,30 @@
+using System.Buffers;
 using System.Text;
+using RawKeepalive.Http;
 using RawKeepalive.Config;
 
 namespace RawKeepalive.Proxy;
 
 /// <summary>Evaluates a map's variable for a request (ngx_http_map_variable): the source template is
-/// written into a stack buffer, then looked up in nginx's order (exact string, case-insensitive; the
-/// longest "*.x" then "x.*" mask with <c>hostnames</c>; the first matching regex; default). Nothing is
-/// cached, so <c>volatile</c> is what every map already is.</summary>
+/// written into a buffer of its exact length, then looked up in nginx's order (exact string,
+/// case-insensitive; the longest "*.x" then "x.*" mask with <c>hostnames</c>; the first matching
+/// regex; default). Nothing is cached, so <c>volatile</c> is what every map already is.</summary>
 internal static class MapRuntime
 {
-    /// <summary>Source values longer than this are cut (nginx has no limit; real sources are hosts, URIs, headers).</summary>
-    private const int MaxSource = 2048;
+    /// <summary>Sources up to this long are evaluated on the stack; longer ones in a pooled array.</summary>
+    private const int StackSource = 1024;
 
-    public static int Write(MapConfig map, ClientConnection c, Span<byte> dest, int depth)
+    public static bool TryWrite(MapConfig map, ClientConnection c, ref HeadWriter w, int depth)
     {
-        Span<byte> source = stackalloc byte[MaxSource];
-        int n = VariableWriter.Write(map.Source, c, source, depth + 1);
-        var value = Find(map, source[..n]);
-        return VariableWriter.Write(value, c, dest, depth + 1);
+        int length = VariableWriter.Measure(map.Source, c, out _, depth + 1);
+        byte[]? rented = length > StackSource ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> source = rented is null ? stackalloc byte[StackSource] : rented;
+        var sourceWriter = new HeadWriter(source[..length]);
+        bool written = VariableWriter.TryWrite(map.Source, c, ref sourceWriter, depth + 1);
+        // The source is a key, not output: only the chosen value's own client bytes count.
+        bool ok = written && VariableWriter.TryWrite(Find(map, source[..sourceWriter.Length]), c, ref w, depth + 1);
+        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        return ok;
     }
 
     /// <summary>The value template <paramref name="source"/> selects (may lower-case it in place).</summary>

@@ -11,30 +11,32 @@ public static unsafe class RequestHeadRewriter
 {
     /// <summary>Appends the request line and the kept header lines of <paramref name="req"/>, whose
     /// offsets are into the bytes at <paramref name="head"/>. Runs of adjacent kept lines share one
-    /// iovec, so a head with few dropped headers costs a handful of entries, not one per line.</summary>
-    public static void Append(ref IovecList iov, RequestHead req, byte* head, LocationRuntime location)
+    /// iovec, so a head with few dropped headers costs a handful of entries, not one per line.
+    /// False when the gather list is full (the head must then not be sent at all).</summary>
+    public static bool TryAppend(ref IovecList iov, RequestHead req, byte* head, LocationRuntime location)
     {
-        iov.Add(head + req.MethodToken.Start, req.MethodToken.Length + 1);   // "GET "
+        if (!iov.Add(head + req.MethodToken.Start, req.MethodToken.Length + 1)) return false;   // "GET "
         var path = req.Path;
+        bool ok;
         if (location.ProxyUri is { } uri)
         {
             // nginx replaces the part of the path the location matched with the proxy_pass URI.
             int matched = Math.Min(location.PathBytes.Length, path.Length);
-            iov.Add(PinnedBytes.Address(uri), uri.Length);
-            iov.Add(head + path.Start + matched, path.Length - matched);
+            ok = iov.Add(PinnedBytes.Address(uri), uri.Length) && iov.Add(head + path.Start + matched, path.Length - matched);
         }
-        else if (path.IsEmpty) iov.Add(PinnedBytes.Address(HeaderBytes.Slash), 1);   // absolute-form target without a path
-        else iov.Add(head + path.Start, path.Length);
-        if (req.HasQuery) iov.Add(head + req.Query.Start - 1, req.Query.Length + 1);   // with its '?'
+        else if (path.IsEmpty) ok = iov.Add(PinnedBytes.Address(HeaderBytes.Slash), 1);   // absolute-form target without a path
+        else ok = iov.Add(head + path.Start, path.Length);
+        if (req.HasQuery) ok = ok && iov.Add(head + req.Query.Start - 1, req.Query.Length + 1);   // with its '?'
         var version = location.UpstreamHttp10 ? HeaderBytes.RequestVersion10 : HeaderBytes.RequestVersion11;
-        iov.Add(PinnedBytes.Address(version), version.Length);
+        if (!ok || !iov.Add(PinnedBytes.Address(version), version.Length)) return false;
 
         var bytes = new ReadOnlySpan<byte>(head, req.HeadLength);
         for (int i = 0; i < req.HeaderCount; i++)
         {
             ref var h = ref req.Headers[i];
-            if (!Drops(ref h, req, bytes, location)) iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes));
+            if (!Drops(ref h, req, bytes, location) && !iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes))) return false;
         }
+        return true;
     }
 
     /// <summary>Hop-by-hop headers, framing we regenerate, Host and every header a proxy_set_header

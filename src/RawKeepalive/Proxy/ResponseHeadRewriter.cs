@@ -10,24 +10,25 @@ public static unsafe class ResponseHeadRewriter
 {
     /// <summary>Our version, then the upstream's "200 OK\r\n" as received (its own "HTTP/1.x " is
     /// skipped: the client talks to us, not to the upstream).</summary>
-    public static void AppendStatusLine(ref IovecList iov, ResponseHead resp, byte* head)
+    public static bool TryAppendStatusLine(ref IovecList iov, ResponseHead resp, byte* head)
     {
         int statusLineEnd = new ReadOnlySpan<byte>(head, resp.HeadLength).IndexOf((byte)'\n') + 1;
-        iov.Add(PinnedBytes.Address(HeaderBytes.ResponseVersion), HeaderBytes.ResponseVersion.Length);
-        iov.Add(head + 9, statusLineEnd - 9);
+        return iov.Add(PinnedBytes.Address(HeaderBytes.ResponseVersion), HeaderBytes.ResponseVersion.Length)
+            && iov.Add(head + 9, statusLineEnd - 9);
     }
 
-    /// <summary>Appends the kept header lines, runs of adjacent ones as one iovec.
+    /// <summary>Appends the kept header lines, runs of adjacent ones as one iovec; false when the list is full.
     /// <paramref name="chunkedPassthrough"/>: the body goes to the client chunked as received, so a
     /// Transfer-Encoding that names other codings before chunked is kept as it is.</summary>
-    public static void AppendKeptHeaders(ref IovecList iov, ResponseHead resp, byte* head, bool chunkedPassthrough)
+    public static bool TryAppendKeptHeaders(ref IovecList iov, ResponseHead resp, byte* head, bool chunkedPassthrough)
     {
         var bytes = new ReadOnlySpan<byte>(head, resp.HeadLength);
         for (int i = 0; i < resp.HeaderCount; i++)
         {
             ref var h = ref resp.Headers[i];
-            if (!Drops(ref h, resp, bytes, chunkedPassthrough)) iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes));
+            if (!Drops(ref h, resp, bytes, chunkedPassthrough) && !iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes))) return false;
         }
+        return true;
     }
 
     /// <summary>Hop-by-hop headers, Date and Server (we send our own), Transfer-Encoding unless it

@@ -3,28 +3,28 @@ using System.Buffers.Text;
 
 namespace RawKeepalive.Proxy;
 
-/// <summary>$msec, $time_local and $time_iso8601 written straight into bytes (no DateTime formatting
-/// strings, no allocation).</summary>
+/// <summary>$msec, $time_local and $time_iso8601 formatted straight into bytes (no DateTime formatting
+/// strings, no allocation). Each fills at most <see cref="MaxLength"/> bytes of its destination.</summary>
 internal static class TimeVariables
 {
+    public const int MaxLength = 32;
+
     private static ReadOnlySpan<byte> Months => "JanFebMarAprMayJunJulAugSepOctNovDec"u8;
 
     /// <summary>"1732498420.123": seconds since the epoch with milliseconds.</summary>
-    public static int WriteMsec(Span<byte> dest)
+    public static int FormatMsec(Span<byte> tmp)
     {
         long ms = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        Span<byte> tmp = stackalloc byte[32];
         Utf8Formatter.TryFormat(ms / 1000, tmp, out int n);
         tmp[n++] = (byte)'.';
         Utf8Formatter.TryFormat(ms % 1000, tmp[n..], out int w, new StandardFormat('D', 3));
-        return Http.HeaderBytes.Copy(tmp[..(n + w)], dest);
+        return n + w;
     }
 
     /// <summary>"25/Nov/2026:01:33:40 +0100" (the common log format's time).</summary>
-    public static int WriteLocal(Span<byte> dest)
+    public static int FormatLocal(Span<byte> tmp)
     {
         var now = DateTimeOffset.Now;
-        Span<byte> tmp = stackalloc byte[32];
         int n = Two(now.Day, tmp, 0);
         tmp[n++] = (byte)'/';
         Months.Slice((now.Month - 1) * 3, 3).CopyTo(tmp[n..]);
@@ -35,14 +35,13 @@ internal static class TimeVariables
         n = Clock(now, tmp, n, ':');
         tmp[n++] = (byte)' ';
         n = Offset(now.Offset, tmp, n, colon: false);
-        return Http.HeaderBytes.Copy(tmp[..n], dest);
+        return n;
     }
 
     /// <summary>"2026-11-25T01:33:40+01:00".</summary>
-    public static int WriteIso8601(Span<byte> dest)
+    public static int FormatIso8601(Span<byte> tmp)
     {
         var now = DateTimeOffset.Now;
-        Span<byte> tmp = stackalloc byte[32];
         int n = Four(now.Year, tmp);
         tmp[n++] = (byte)'-';
         n = Two(now.Month, tmp, n);
@@ -51,7 +50,7 @@ internal static class TimeVariables
         tmp[n++] = (byte)'T';
         n = Clock(now, tmp, n, ':');
         n = Offset(now.Offset, tmp, n, colon: true);
-        return Http.HeaderBytes.Copy(tmp[..n], dest);
+        return n;
     }
 
     private static int Clock(DateTimeOffset t, Span<byte> tmp, int n, char sep)

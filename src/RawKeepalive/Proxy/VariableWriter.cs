@@ -1,12 +1,13 @@
-using System.Buffers.Text;
 using RawKeepalive.Config;
 using RawKeepalive.Http;
 using RawKeepalive.Native;
 
 namespace RawKeepalive.Proxy;
 
-/// <summary>Evaluates a compiled value template for the request a client connection is on,
-/// writing bytes straight into the head being generated: no strings, no allocation.</summary>
+/// <summary>Evaluates a compiled value template for the request a client connection is on, writing
+/// bytes straight into the head being generated (or counting them, with a measuring writer): no
+/// strings, no allocation. Bytes that come from the client's request are appended as such, so a head
+/// that grows too big can be blamed on the right party.</summary>
 public static class VariableWriter
 {
     /// <summary>Maps may use maps: deeper than this is a cycle (nginx: "cycle while evaluating variable"),
@@ -16,130 +17,132 @@ public static class VariableWriter
     private static readonly byte[] HostnameBytes = System.Text.Encoding.ASCII.GetBytes(Environment.MachineName.ToLowerInvariant());
     private static readonly byte[] VersionBytes = System.Text.Encoding.ASCII.GetBytes(Program.Version);
 
-    /// <summary>Writes the value into <paramref name="dest"/>; returns the bytes written (what does not fit is cut).</summary>
-    public static int Write(ValueTemplate template, ClientConnection c, Span<byte> dest) => Write(template, c, dest, 0);
+    /// <summary>Appends the value; false when it does not fit (the writer then holds part of it).</summary>
+    public static bool TryWrite(ValueTemplate template, ClientConnection c, ref HeadWriter w) => TryWrite(template, c, ref w, 0);
 
-    internal static int Write(ValueTemplate template, ClientConnection c, Span<byte> dest, int depth)
+    /// <summary>The exact length of the value, and how much of it comes from the client.</summary>
+    public static int Measure(ValueTemplate template, ClientConnection c, out int clientBytes) => Measure(template, c, out clientBytes, 0);
+
+    internal static int Measure(ValueTemplate template, ClientConnection c, out int clientBytes, int depth)
     {
-        if (depth > MaxDepth) return 0;
-        int n = 0;
-        foreach (var seg in template.Segments)
-        {
-            if (n >= dest.Length) break;
-            n += seg.IsLiteral ? HeaderBytes.Copy(seg.Literal, dest[n..]) : WriteVariable(seg, c, dest[n..], depth);
-        }
-        return n;
+        var w = HeadWriter.Measuring();
+        TryWrite(template, c, ref w, depth);
+        clientBytes = w.ClientBytes;
+        return w.Length;
     }
 
-    private static int WriteVariable(TemplateSegment seg, ClientConnection c, Span<byte> dest, int depth)
+    internal static bool TryWrite(ValueTemplate template, ClientConnection c, ref HeadWriter w, int depth)
+    {
+        if (depth > MaxDepth) return true;
+        foreach (var seg in template.Segments)
+            if (!(seg.IsLiteral ? w.TryAppend(seg.Literal) : TryWriteVariable(seg, c, ref w, depth))) return false;
+        return true;
+    }
+
+    private static bool TryWriteVariable(TemplateSegment seg, ClientConnection c, ref HeadWriter w, int depth)
     {
         var req = c.Request;
         var head = c.RequestHeadBytes;
         switch (seg.Variable)
         {
             case Variable.Host:
-                return WriteHost(c, head, dest);
+                return TryWriteHost(c, head, ref w);
             case Variable.HttpHeader:
-                return WriteHeader(req, head, seg.HeaderName!, dest);
+                return w.TryAppendClient(HeaderValue(req, head, seg.HeaderName!));
             case Variable.RemoteAddr:
-                return WriteRemoteAddr(c, dest);
+                return TryWriteRemoteAddr(c, ref w);
             case Variable.RemotePort:
-                return Utf8Formatter.TryFormat(SockAddr.Port(c.PeerAddress), dest, out int w) ? w : 0;
+                return w.TryAppendDecimal(SockAddr.Port(c.PeerAddress));
             case Variable.ServerAddr:
-                return HeaderBytes.Copy(c.Listener.AddressBytes, dest);
+                return w.TryAppend(c.Listener.AddressBytes);
             case Variable.ServerPort:
-                return HeaderBytes.Copy(c.Listener.PortBytes, dest);
+                return w.TryAppend(c.Listener.PortBytes);
             case Variable.ServerName:
-                return HeaderBytes.Copy(c.Server.FirstName, dest);
+                return w.TryAppend(c.Server.FirstName);
             case Variable.Scheme:
-                return HeaderBytes.Copy("http"u8, dest);
+                return w.TryAppend("http"u8);
             case Variable.RequestUri:
-                return HeaderBytes.Copy(req.Target.Of(head), dest);
+                return w.TryAppendClient(req.Target.Of(head));
             case Variable.Uri:
-                return HeaderBytes.Copy(req.Path.IsEmpty ? "/"u8 : req.Path.Of(head), dest);
+                return req.Path.IsEmpty ? w.TryAppend("/"u8) : w.TryAppendClient(req.Path.Of(head));
             case Variable.Args:
-                return HeaderBytes.Copy(req.Query.Of(head), dest);
+                return w.TryAppendClient(req.Query.Of(head));
             case Variable.RequestMethod:
-                return HeaderBytes.Copy(req.MethodToken.Of(head), dest);
+                return w.TryAppendClient(req.MethodToken.Of(head));
             case Variable.ProxyHost:
-                return HeaderBytes.Copy(c.Location?.ProxyHost ?? [], dest);
+                return w.TryAppend(c.Location?.ProxyHost ?? []);
             case Variable.ProxyPort:
-                return HeaderBytes.Copy(c.Location?.ProxyPort ?? [], dest);
+                return w.TryAppend(c.Location?.ProxyPort ?? []);
             case Variable.ProxyAddXForwardedFor:
-            {
-                int n = 0;
                 for (int i = 0; i < req.HeaderCount; i++)
                 {
                     ref var h = ref req.Headers[i];
-                    if (h.Kind != HeaderKind.XForwardedFor) continue;
-                    n += HeaderBytes.Copy(h.Value.Of(head), dest[n..]);
-                    n += HeaderBytes.Copy(", "u8, dest[n..]);
+                    if (h.Kind == HeaderKind.XForwardedFor && !(w.TryAppendClient(h.Value.Of(head)) && w.TryAppend(", "u8))) return false;
                 }
-                return n + WriteRemoteAddr(c, dest[n..]);
-            }
+                return TryWriteRemoteAddr(c, ref w);
             case Variable.ServerProtocol:
-                return HeaderBytes.Copy(req.VersionMinor == 1 ? "HTTP/1.1"u8 : "HTTP/1.0"u8, dest);
+                return w.TryAppend(req.VersionMinor == 1 ? "HTTP/1.1"u8 : "HTTP/1.0"u8);
             case Variable.ContentLength:
-                return WriteHeader(req, head, "content-length"u8, dest);
+                return w.TryAppendClient(HeaderValue(req, head, "content-length"u8));
             case Variable.ContentType:
-                return WriteHeader(req, head, "content-type"u8, dest);
+                return w.TryAppendClient(HeaderValue(req, head, "content-type"u8));
             case Variable.Connection:
-                return Utf8Formatter.TryFormat(c.Number, dest, out int cw) ? cw : 0;
+                return w.TryAppendDecimal(c.Number);
             case Variable.ConnectionRequests:
-                return Utf8Formatter.TryFormat(c.ConnectionRequests, dest, out int rw) ? rw : 0;
+                return w.TryAppendDecimal(c.ConnectionRequests);
             case Variable.RequestId:
-                return HeaderBytes.Copy(c.RequestId, dest);
+                return w.TryAppend(c.RequestId);
             case Variable.Msec:
-                return TimeVariables.WriteMsec(dest);
             case Variable.TimeLocal:
-                return TimeVariables.WriteLocal(dest);
             case Variable.TimeIso8601:
-                return TimeVariables.WriteIso8601(dest);
-            case Variable.Arg:
-                return HeaderBytes.Copy(QueryArgument(req.Query.Of(head), seg.HeaderName!), dest);
-            case Variable.IsArgs:
-                return req.Query.IsEmpty ? 0 : HeaderBytes.Copy("?"u8, dest);
-            case Variable.Cookie:
-                return WriteCookie(req, head, seg.HeaderName!, dest);
-            case Variable.Request:
             {
-                int n = HeaderBytes.Copy(req.MethodToken.Of(head), dest);
-                n += HeaderBytes.Copy(" "u8, dest[n..]);
-                n += HeaderBytes.Copy(req.Target.Of(head), dest[n..]);
-                return n + HeaderBytes.Copy(req.VersionMinor == 1 ? " HTTP/1.1"u8 : " HTTP/1.0"u8, dest[n..]);
+                Span<byte> tmp = stackalloc byte[TimeVariables.MaxLength];
+                int n = seg.Variable switch
+                {
+                    Variable.Msec => TimeVariables.FormatMsec(tmp),
+                    Variable.TimeLocal => TimeVariables.FormatLocal(tmp),
+                    _ => TimeVariables.FormatIso8601(tmp),
+                };
+                return w.TryAppend(tmp[..n]);
             }
+            case Variable.Arg:
+                return w.TryAppendClient(QueryArgument(req.Query.Of(head), seg.HeaderName!));
+            case Variable.IsArgs:
+                return req.Query.IsEmpty || w.TryAppend("?"u8);
+            case Variable.Cookie:
+                return w.TryAppendClient(CookieValue(req, head, seg.HeaderName!));
+            case Variable.Request:
+                return w.TryAppendClient(req.MethodToken.Of(head)) && w.TryAppend(" "u8) && w.TryAppendClient(req.Target.Of(head))
+                    && w.TryAppend(req.VersionMinor == 1 ? " HTTP/1.1"u8 : " HTTP/1.0"u8);
             case Variable.Hostname:
-                return HeaderBytes.Copy(HostnameBytes, dest);
+                return w.TryAppend(HostnameBytes);
             case Variable.Pid:
-                return Utf8Formatter.TryFormat(Environment.ProcessId, dest, out int pw) ? pw : 0;
+                return w.TryAppendDecimal(Environment.ProcessId);
             case Variable.NginxVersion:
-                return HeaderBytes.Copy(VersionBytes, dest);
+                return w.TryAppend(VersionBytes);
             case Variable.Map:
-                return MapRuntime.Write(seg.Map!, c, dest, depth);
+                return MapRuntime.TryWrite(seg.Map!, c, ref w, depth);
         }
-        return 0;
+        return true;
     }
 
     /// <summary>$host: the Host header lower-cased without its port or trailing dot, else the server's first name.</summary>
-    private static int WriteHost(ClientConnection c, ReadOnlySpan<byte> head, Span<byte> dest)
+    private static bool TryWriteHost(ClientConnection c, ReadOnlySpan<byte> head, ref HeadWriter w)
     {
         var req = c.Request;
         var host = req.HasHost ? ServerNameMatcher.Normalise(req.Host.Of(head)) : default;
-        if (host.IsEmpty) return HeaderBytes.Copy(c.Server.FirstName, dest);
-        int n = HeaderBytes.Copy(host, dest);
-        System.Text.Ascii.ToLowerInPlace(dest[..n], out _);
-        return n;
+        return host.IsEmpty ? w.TryAppend(c.Server.FirstName) : w.TryAppendClientLower(host);
     }
 
     /// <summary>$http_NAME: the first header of that name (nginx joins only cookies; the rest take the first).</summary>
-    private static int WriteHeader(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name, Span<byte> dest)
+    private static ReadOnlySpan<byte> HeaderValue(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name)
     {
         for (int i = 0; i < req.HeaderCount; i++)
         {
             ref var h = ref req.Headers[i];
-            if (System.Text.Ascii.EqualsIgnoreCase(h.Name.Of(head), name)) return HeaderBytes.Copy(h.Value.Of(head), dest);
+            if (System.Text.Ascii.EqualsIgnoreCase(h.Name.Of(head), name)) return h.Value.Of(head);
         }
-        return 0;
+        return default;
     }
 
     /// <summary>$arg_NAME as ngx_http_arg: the raw value of the first "NAME=" at the start of the query or
@@ -159,15 +162,15 @@ public static class VariableWriter
     }
 
     /// <summary>$cookie_NAME: the value of the first cookie NAME (exact name) in any Cookie header.</summary>
-    private static int WriteCookie(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name, Span<byte> dest)
+    private static ReadOnlySpan<byte> CookieValue(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name)
     {
         for (int i = 0; i < req.HeaderCount; i++)
         {
             ref var h = ref req.Headers[i];
             if (System.Text.Ascii.EqualsIgnoreCase(h.Name.Of(head), "cookie"u8) && TryCookie(h.Value.Of(head), name, out var value))
-                return HeaderBytes.Copy(value, dest);
+                return value;
         }
-        return 0;
+        return default;
     }
 
     internal static bool TryCookie(ReadOnlySpan<byte> header, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
@@ -185,10 +188,10 @@ public static class VariableWriter
         return false;
     }
 
-    private static int WriteRemoteAddr(ClientConnection c, Span<byte> dest)
+    private static bool TryWriteRemoteAddr(ClientConnection c, ref HeadWriter w)
     {
         Span<byte> tmp = stackalloc byte[64];
         int n = SockAddr.FormatAddress(c.PeerAddress, tmp);
-        return HeaderBytes.Copy(tmp[..n], dest);
+        return w.TryAppend(tmp[..n]);
     }
 }

@@ -28,6 +28,8 @@ public sealed unsafe class Worker : IDisposable
     public TimerWheel Timers { get; }
     public BufferSlab Slab { get; }
     public SplicePipes Pipes { get; } = new();
+    /// <summary>Room for generated heads that outgrow their scratch area (generated_headers_max_size bounds them).</summary>
+    public PinnedBufferPool LargeHeads { get; } = new();
     public HttpDate Date { get; } = new();
     public ErrorPages ErrorPages { get; } = new();
     public MessageHeadsPool Heads { get; } = new();

@@ -27,10 +27,10 @@ public sealed unsafe class HeadRewriterAllocationTests
             for (int i = 0; i < n; i++)
             {
                 request.List.Clear();
-                RequestHeadRewriter.Append(ref request.List, req, request.Head, location);
+                if (!RequestHeadRewriter.TryAppend(ref request.List, req, request.Head, location)) throw new InvalidOperationException("gather list full");
                 response.List.Clear();
-                ResponseHeadRewriter.AppendStatusLine(ref response.List, resp, response.Head);
-                ResponseHeadRewriter.AppendKeptHeaders(ref response.List, resp, response.Head, chunkedPassthrough: true);
+                if (!ResponseHeadRewriter.TryAppendStatusLine(ref response.List, resp, response.Head)) throw new InvalidOperationException("gather list full");
+                if (!ResponseHeadRewriter.TryAppendKeptHeaders(ref response.List, resp, response.Head, chunkedPassthrough: true)) throw new InvalidOperationException("gather list full");
                 sink += request.List.Count + response.List.Count;
             }
         }

@@ -15,7 +15,7 @@ public sealed unsafe class RequestHeadRewriterTests
     {
         using var gather = new GatherBuffer();
         var head = gather.ParseRequest(request);
-        RequestHeadRewriter.Append(ref gather.List, head, gather.Head, TestLocations.Matching(path, locations));
+        Assert.That(RequestHeadRewriter.TryAppend(ref gather.List, head, gather.Head, TestLocations.Matching(path, locations)), Is.True, "fits the gather list");
         return (gather.Sent(), gather.List.Count);
     }
 

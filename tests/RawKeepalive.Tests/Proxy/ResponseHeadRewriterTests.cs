@@ -13,8 +13,8 @@ public sealed unsafe class ResponseHeadRewriterTests
     {
         using var gather = new GatherBuffer();
         var head = gather.ParseResponse(response);
-        ResponseHeadRewriter.AppendStatusLine(ref gather.List, head, gather.Head);
-        ResponseHeadRewriter.AppendKeptHeaders(ref gather.List, head, gather.Head, chunkedPassthrough);
+        Assert.That(ResponseHeadRewriter.TryAppendStatusLine(ref gather.List, head, gather.Head), Is.True, "fits the gather list");
+        Assert.That(ResponseHeadRewriter.TryAppendKeptHeaders(ref gather.List, head, gather.Head, chunkedPassthrough), Is.True, "fits the gather list");
         return (gather.Sent(), gather.List.Count);
     }
 
