@@ -70,7 +70,8 @@ public sealed class GeneratedHeadLimitTests : ProxyTestBase
         var response = client.ReadResponse();
 
         Assert.That(response.Status, Is.EqualTo(431), response.ToString());
-        Assert.That(response.ConnectionClosedAfter || client.IsClosedByPeer(), Is.True, "the connection closes after a 431");
+        Assert.That(response.Get("Connection"), Is.EqualTo("close"));
+        Assert.That(response.ConnectionClosedAfter || client.IsClosedByPeer(TimeSpan.FromSeconds(10)), Is.True, "the connection closes after a 431");
         AssertUpstreamSawNothing(backend);
         Assert.That(proxy.ErrorLog, Does.Contain("over generated_headers_max_size 8192"));
     }
