@@ -30,11 +30,6 @@ public ref struct HeadWriter
 
     public HeadWriter(Span<byte> dest) : this(dest, measuring: false) { }
 
-    public readonly bool IsMeasuring => _measuring;
-
-    /// <summary>What has been written (empty when measuring).</summary>
-    public readonly ReadOnlySpan<byte> Written => _measuring ? default : _dest[..Length];
-
     public bool TryAppend(scoped ReadOnlySpan<byte> bytes)
     {
         if (!_measuring)
