@@ -530,34 +530,48 @@ public sealed unsafe partial class ClientConnection
         else _w.Timers.Cancel(up.Slot);
     }
 
+    /// <summary>What a local response carries besides its status and head.</summary>
+    private readonly ref struct LocalContent
+    {
+        /// <summary>A redirect's Location value.</summary>
+        public ValueTemplate? Location { get; init; }
+        /// <summary>return's text, evaluated into a text/plain body.</summary>
+        public ValueTemplate? Text { get; init; }
+        /// <summary>A text/plain body made already (stub_status).</summary>
+        public ReadOnlySpan<byte> Plain { get; init; }
+        /// <summary>Header lines of its own, CRLF-terminated (OPTIONS *'s Allow).</summary>
+        public ReadOnlySpan<byte> Lines { get; init; }
+
+        public bool IsTextual => Text is not null || !Plain.IsEmpty;
+        /// <summary>Nothing in it depends on the request: its head has a small fixed size.</summary>
+        public bool IsFixed => Location is null && Text is null;
+    }
+
     /// <summary>A response made here for an error status: an HTML error page where nginx has one.</summary>
-    private void RespondLocal(int status, bool close) => SendLocal(status, close, location: null, text: null, plain: default);
+    private void RespondLocal(int status, bool close) => SendLocal(status, close, default);
 
     private void RespondReturn(ReturnConfig ret)
     {
         bool redirect = ret.Status is 301 or 302 or 303 or 307 or 308;
-        if (redirect) SendLocal(ret.Status, close: false, location: ret.Text, text: null, plain: default);
-        else SendLocal(ret.Status, close: false, location: null, text: ret.Text, plain: default);
+        SendLocal(ret.Status, close: false, redirect ? new LocalContent { Location = ret.Text } : new LocalContent { Text = ret.Text });
     }
 
     /// <summary>A response made here, measured and then written into room of its exact size: the head,
-    /// then a text/plain body (<paramref name="text"/> evaluated, or <paramref name="plain"/> as it is),
-    /// else nginx's HTML page for an error status, which stays pinned where it is.</summary>
-    /// <param name="location">A redirect's Location value.</param>
-    private void SendLocal(int status, bool close, ValueTemplate? location, ValueTemplate? text, ReadOnlySpan<byte> plain)
+    /// then a text/plain body if the content has one, else nginx's HTML page for an error status,
+    /// which stays pinned where it is.</summary>
+    private void SendLocal(int status, bool close, in LocalContent content)
     {
         if (!BeginLocalResponse(close)) return;
-        bool textual = text is not null || !plain.IsEmpty;
-        byte[] page = !textual && status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : [];
-        int textLength = text is null ? plain.Length : VariableWriter.Measure(text, this, out _);
+        byte[] page = !content.IsTextual && status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : [];
+        int textLength = content.Text is null ? content.Plain.Length : VariableWriter.Measure(content.Text, this, out _);
         var measured = HeadWriter.Measuring();
-        TryWriteLocal(ref measured, status, location, text, plain, textLength, page.Length);
+        TryWriteLocal(ref measured, status, content, textLength, page.Length);
 
         byte* area;
-        if (location is null && text is null) area = Scratch + ResponseGenOffset;   // fixed lines: always fit, never capped
+        if (content.IsFixed) area = Scratch + ResponseGenOffset;   // always fits, never capped
         else if (!TryReserve(measured, "local response", ResponseGenOffset, ResponseGenSize, ref _largeResponseGen, out area)) return;
         var w = new HeadWriter(new Span<byte>(area, measured.Length));
-        if (!TryWriteLocal(ref w, status, location, text, plain, textLength, page.Length) || w.Length != measured.Length)
+        if (!TryWriteLocal(ref w, status, content, textLength, page.Length) || w.Length != measured.Length)
         {
             if (status == 500) Close();   // the error response itself failed: nothing else is left to say
             else FailInternally("a local response differs from its measured length");
@@ -568,17 +582,18 @@ public sealed unsafe partial class ClientConnection
             Close();   // two entries in an empty list of 128: cannot happen
     }
 
-    private bool TryWriteLocal(ref HeadWriter w, int status, ValueTemplate? location, ValueTemplate? text, ReadOnlySpan<byte> plain, int textLength, int pageLength)
+    private bool TryWriteLocal(ref HeadWriter w, int status, in LocalContent content, int textLength, int pageLength)
     {
-        bool textual = text is not null || !plain.IsEmpty;
+        bool textual = content.IsTextual;
         bool head = w.TryAppend(HeaderBytes.ResponseVersion) && HeaderBytes.TryWriteStatusLine(status, ref w) && TryWriteServerAndDate(ref w)
-            && (location is null || w.TryAppend("Location: "u8) && VariableWriter.TryWrite(location, this, ref w) && w.TryAppend("\r\n"u8))
+            && (content.Location is null || w.TryAppend("Location: "u8) && VariableWriter.TryWrite(content.Location, this, ref w) && w.TryAppend("\r\n"u8))
+            && w.TryAppend(content.Lines)
             && (textual ? w.TryAppend(HeaderBytes.ContentTypeText) : pageLength == 0 || w.TryAppend(HeaderBytes.ContentTypeHtml))
             && HeaderBytes.TryWriteContentLength(textual ? textLength : pageLength, ref w)
             && w.TryAppend(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
             && w.TryAppend("\r\n"u8);
         if (!head || !textual || _req.Method == HttpMethod.Head) return head;
-        return text is null ? w.TryAppend(plain) : VariableWriter.TryWrite(text, this, ref w);
+        return content.Text is null ? w.TryAppend(content.Plain) : VariableWriter.TryWrite(content.Text, this, ref w);
     }
 
     /// <summary>The exchange becomes a response made here; false when no scratch buffer could be had
