@@ -110,7 +110,8 @@ public sealed unsafe partial class ClientConnection
             if (p == ParseResult.Incomplete) return true;
             if (p == ParseResult.Error)
             {
-                _w.Log.Write(LogLevel.Error, Number, $"upstream sent invalid header while reading response header from upstream{Context(up.Peer)}");
+                // nginx's (1.23+) wording for what was wrong; the connection is closed, never pooled.
+                _w.Log.Write(LogLevel.Error, Number, $"{_resp.ErrorMessage(new ReadOnlySpan<byte>(ub, up.End))} while reading response header from upstream{Context(up.Peer)}");
                 FailBeforeResponse(502);
                 return true;
             }
