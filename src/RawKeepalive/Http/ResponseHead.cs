@@ -57,6 +57,15 @@ public sealed class ResponseHead
     /// <summary>DuplicateHeader: index in Headers of the first line of that name; otherwise -1.</summary>
     public int ErrorPrevious = -1;
 
+    /// <summary>Index in Headers of the first Expires line, or -1.</summary>
+    public int ExpiresField = -1;
+    /// <summary>Bit i set: Headers[i] is a later Expires line, dropped as nginx does ("ignoring"); the
+    /// first one stays (ExpiresField). Zero for almost every response.</summary>
+    public UInt128 IgnoredFields;
+
+    /// <summary>Headers[index] is not forwarded (a duplicate of a header that may appear only once).</summary>
+    public bool IsIgnored(int index) => IgnoredFields != UInt128.Zero && ((IgnoredFields >> index) & UInt128.One) != UInt128.Zero;
+
     public void Reset()
     {
         VersionMinor = 0;
@@ -67,7 +76,8 @@ public sealed class ResponseHead
         ContentLength = -1;
         Chunked = ChunkedWithOtherCodings = ConnectionClose = ConnectionKeepAlive = ConnectionUpgrade = ConnectionNamesOthers = FramingConflict = false;
         Error = ResponseError.None;
-        ErrorField = ErrorPrevious = -1;
+        ErrorField = ErrorPrevious = ExpiresField = -1;
+        IgnoredFields = UInt128.Zero;
     }
 
     /// <summary>nginx's (1.23+) wording for Error, without the " while reading response header from
@@ -83,6 +93,10 @@ public sealed class ResponseHead
         ResponseError.TooManyHeaders => "upstream sent too big header",
         _ => "upstream sent invalid header",
     };
+
+    /// <summary>nginx's [warn] for an ignored field (IsIgnored(index)), without the context.</summary>
+    public string IgnoredMessage(ReadOnlySpan<byte> buffer, int index) =>
+        $"upstream sent duplicate header line: \"{Line(buffer, index)}\", previous value: \"{Line(buffer, ExpiresField)}\", ignoring";
 
     /// <summary>"Name: value" as received (value without surrounding whitespace), as nginx's "%V: %V".</summary>
     private string Line(ReadOnlySpan<byte> buffer, int index) =>

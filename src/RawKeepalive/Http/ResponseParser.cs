@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace RawKeepalive.Http;
 
 /// <summary>Strict HTTP/1.x response-head parser over a byte span: no copies, no strings, no
@@ -5,7 +7,8 @@ namespace RawKeepalive.Http;
 /// <remarks>Framing as nginx 1.23 and later judges an upstream's head, line by line, the first fault
 /// winning: one Content-Length, a plain decimal; one Transfer-Encoding, exactly "chunked"; never both.
 /// Anything else is Error with head.Error saying which (ResponseHead.ErrorMessage words it as nginx
-/// does), so the proxy answers 502 and closes that upstream connection.
+/// does), so the proxy answers 502 and closes that upstream connection. A later Expires line is
+/// kept out of the response (head.IgnoredFields), as nginx keeps only the first.
 /// Whether the status or the request method allows a body at all is the caller's to judge.
 /// With several Connection headers, ConnectionValue is the last one's value.</remarks>
 public static class ResponseParser
@@ -82,6 +85,11 @@ public static class ResponseParser
                             ref head.ConnectionUpgrade, ref head.ConnectionNamesOthers))
                         return Fault(head, ResponseError.Invalid);
                     head.ConnectionValue = field.Value;
+                    break;
+                case HeaderKind.Other when field.Name.Length == 7 && Ascii.EqualsIgnoreCase(field.Name.Of(buffer), "expires"u8):
+                    // nginx keeps the first Expires and ignores later ones (with a warning the caller logs).
+                    if (head.ExpiresField < 0) head.ExpiresField = index;
+                    else head.IgnoredFields |= UInt128.One << index;
                     break;
             }
         }

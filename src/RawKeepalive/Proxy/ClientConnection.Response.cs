@@ -128,6 +128,16 @@ public sealed unsafe partial class ClientConnection
             up.End = rest;
             if (rest == 0) return true;
         }
+        if (_resp.IgnoredFields != UInt128.Zero)
+        {
+            // A later Expires line: dropped from the response, and nginx's warning for each.
+            var parsed = new ReadOnlySpan<byte>(ub, _resp.HeadLength);
+            for (int i = 0; i < _resp.HeaderCount; i++)
+            {
+                if (_resp.IsIgnored(i))
+                    _w.Log.Write(LogLevel.Warn, Number, $"{_resp.IgnoredMessage(parsed, i)} while reading response header from upstream{Context(up.Peer)}");
+            }
+        }
         BeginResponse();
         return true;
     }

@@ -26,7 +26,7 @@ public static unsafe class ResponseHeadRewriter
         for (int i = 0; i < resp.HeaderCount; i++)
         {
             ref var h = ref resp.Headers[i];
-            if (!Drops(ref h, resp, bytes)) iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes));
+            if (!Drops(ref h, resp, bytes) && !resp.IsIgnored(i)) iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes));
         }
     }
 

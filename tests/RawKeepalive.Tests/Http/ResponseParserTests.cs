@@ -168,6 +168,40 @@ public class ResponseParserTests
         Assert.That(_head.ContentLength, Is.EqualTo(42));
     }
 
+    /// <summary>nginx 1.23+ keeps the first Expires and ignores later ones with a [warn]
+    /// (ngx_http_upstream.c: "upstream sent duplicate header line: ..., ignoring").</summary>
+    [Test]
+    public void LaterExpiresLines_AreIgnored_TheFirstIsKept()
+    {
+        var b = ParseOk("HTTP/1.1 200 OK\r\nExpires: A\r\nX-A: 1\r\nexpires: B\r\nEXPIRES:  C \r\nContent-Length: 0\r\n\r\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(_head.ExpiresField, Is.EqualTo(0));
+            Assert.That(_head.IsIgnored(0), Is.False);
+            Assert.That(_head.IsIgnored(1), Is.False);
+            Assert.That(_head.IsIgnored(2), Is.True);
+            Assert.That(_head.IsIgnored(3), Is.True);
+            Assert.That(_head.IsIgnored(4), Is.False);
+            Assert.That(_head.IgnoredMessage(b, 2),
+                Is.EqualTo("upstream sent duplicate header line: \"expires: B\", previous value: \"Expires: A\", ignoring"));
+            Assert.That(_head.IgnoredMessage(b, 3),
+                Is.EqualTo("upstream sent duplicate header line: \"EXPIRES: C\", previous value: \"Expires: A\", ignoring"));
+        });
+
+        ParseOk("HTTP/1.1 200 OK\r\nExpires: A\r\nX-Expires: B\r\nExpire: C\r\n\r\n");
+        Assert.That(_head.IgnoredFields, Is.EqualTo(UInt128.Zero), "other names, and one Expires, ignore nothing");
+    }
+
+    [Test]
+    public void ExpiresAsTheLastOfMaxHeaders_IsIgnoredToo()
+    {
+        string fields = "Expires: A\r\n" + string.Concat(Enumerable.Range(1, ResponseHead.MaxHeaders - 2).Select(i => $"X-H{i}: {i}\r\n")) + "Expires: B\r\n";
+        ParseOk("HTTP/1.1 200 OK\r\n" + fields + "\r\n");
+        Assert.That(_head.HeaderCount, Is.EqualTo(ResponseHead.MaxHeaders));
+        Assert.That(_head.IsIgnored(ResponseHead.MaxHeaders - 1), Is.True);
+        Assert.That(_head.IsIgnored(ResponseHead.MaxHeaders - 2), Is.False);
+    }
+
     [Test]
     public void ConnectionFlags()
     {
@@ -226,18 +260,18 @@ public class ResponseParserTests
         Assert.That(_head.ErrorMessage([]), Is.EqualTo("upstream sent too big header"));
     }
 
-    /// <summary>The success path allocates nothing.</summary>
+    /// <summary>The success path allocates nothing, a chunked head with an ignored Expires included.</summary>
     [Test]
     public void SuccessPathDoesNotAllocate()
     {
-        var chunked = Bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n");
+        var chunked = Bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nExpires: A\r\nExpires: B\r\nConnection: keep-alive\r\n\r\n");
         var length = Bytes(Response);
         long sink = 0;
         void Run(int n)
         {
             for (int i = 0; i < n; i++)
             {
-                sink += (int)ResponseParser.Parse(chunked, _head) + (_head.Chunked ? 1 : 0);
+                sink += (int)ResponseParser.Parse(chunked, _head) + (_head.IsIgnored(2) ? 1 : 0);
                 sink += (int)ResponseParser.Parse(length, _head) + _head.ContentLength;
             }
         }

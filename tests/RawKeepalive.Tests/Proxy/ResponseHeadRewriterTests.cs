@@ -62,4 +62,13 @@ public sealed unsafe class ResponseHeadRewriterTests
         var (sent, _) = Rewrite($"HTTP/1.1 200 OK\r\nTransfer-Encoding: {codings}\r\nX-A: 1\r\n\r\n", passthrough);
         Assert.That(sent, Is.EqualTo("HTTP/1.1 200 OK\r\nX-A: 1\r\n"));
     }
+
+    /// <summary>As nginx 1.23+: the first Expires passes, later ones are dropped.</summary>
+    [Test]
+    public void LaterExpiresLines_AreDropped()
+    {
+        var (sent, iovecs) = Rewrite("HTTP/1.1 200 OK\r\nExpires: A\r\nX-A: 1\r\nExpires: B\r\nX-B: 2\r\nexpires: C\r\nContent-Length: 0\r\n\r\n");
+        Assert.That(sent, Is.EqualTo("HTTP/1.1 200 OK\r\nExpires: A\r\nX-A: 1\r\nX-B: 2\r\nContent-Length: 0\r\n"));
+        Assert.That(iovecs, Is.EqualTo(4), "version, status to X-A, X-B, Content-Length");
+    }
 }
