@@ -82,7 +82,7 @@ public unsafe class HeaderRewriteBenchmarks
         _iov.Init(_items, IovecCapacity);
         byte* head = PinnedBytes.Address(_responseBytes);
         if (!ResponseHeadRewriter.TryAppendStatusLine(ref _iov, _response, head)) throw new InvalidOperationException("gather list full");
-        if (!ResponseHeadRewriter.TryAppendKeptHeaders(ref _iov, _response, head, chunkedPassthrough: false)) throw new InvalidOperationException("gather list full");
+        if (!ResponseHeadRewriter.TryAppendKeptHeaders(ref _iov, _response, head)) throw new InvalidOperationException("gather list full");
         return _iov.Count;
     }
 

@@ -1,10 +1,14 @@
+using System.Text;
+
 namespace RawKeepalive.Http;
 
 /// <summary>Strict HTTP/1.x response-head parser over a byte span: no copies, no strings, no
 /// allocation, no exceptions. An invalid head is Error (the proxy answers 502).</summary>
-/// <remarks>Framing (RFC 9112 6.3): Transfer-Encoding with chunked last gives Chunked; Transfer-Encoding
-/// without chunked last leaves Chunked false and ContentLength -1, so the body runs to the close of
-/// the connection; either way Transfer-Encoding overrides Content-Length (and sets FramingConflict).
+/// <remarks>Framing as nginx 1.23 and later judges an upstream's head, line by line, the first fault
+/// winning: one Content-Length, a plain decimal; one Transfer-Encoding, exactly "chunked"; never both.
+/// Anything else is Error with head.Error saying which (ResponseHead.ErrorMessage words it as nginx
+/// does), so the proxy answers 502 and closes that upstream connection. A later Expires line is
+/// kept out of the response (head.IgnoredFields), as nginx keeps only the first.
 /// Whether the status or the request method allows a body at all is the caller's to judge.
 /// With several Connection headers, ConnectionValue is the last one's value.</remarks>
 public static class ResponseParser
@@ -13,10 +17,11 @@ public static class ResponseParser
     {
         head.Reset();
         int blank = HeadFraming.FindBlankLine(buffer);
-        if (blank < 0) return HeadFraming.IsCleanPrefix(buffer) ? ParseResult.Incomplete : ParseResult.Error;
+        if (blank < 0) return HeadFraming.IsCleanPrefix(buffer) ? ParseResult.Incomplete : Invalid(head);
 
         int pos = 0;
-        if (!ParseStatusLine(buffer, ref pos, head) || !ParseFields(buffer, pos, blank, head)) return ParseResult.Error;
+        if (!ParseStatusLine(buffer, ref pos, head)) return Invalid(head);
+        if (!ParseFields(buffer, pos, blank, head)) return ParseResult.Error;
         head.HeadLength = blank + 2;
         return ParseResult.Complete;
     }
@@ -47,62 +52,70 @@ public static class ResponseParser
         return true;
     }
 
+    /// <summary>Reads the field lines; false (with head.Error set) at the first fault.</summary>
     private static bool ParseFields(ReadOnlySpan<byte> buffer, int pos, int blank, ResponseHead head)
     {
-        bool lengthSeen = false, codingSeen = false;
-        var coding = CodingState.NoChunked;
-        bool otherCodings = false;
+        int lengthField = -1, codingField = -1;
         var fields = head.Headers;
         while (pos < blank)
         {
-            if (head.HeaderCount == ResponseHead.MaxHeaders) return false;
-            ref HeaderField field = ref fields[head.HeaderCount];
-            if (!HeadFraming.TryParseField(buffer, ref pos, ref field)) return false;
+            if (head.HeaderCount == ResponseHead.MaxHeaders) return Fault(head, ResponseError.TooManyHeaders);
+            int index = head.HeaderCount;
+            ref HeaderField field = ref fields[index];
+            if (!HeadFraming.TryParseField(buffer, ref pos, ref field)) return Fault(head, ResponseError.Invalid);
             head.HeaderCount++;
             var value = field.Value.Of(buffer);
             switch (field.Kind)
             {
+                // nginx's order: a duplicate first, then the other framing header, then the value.
                 case HeaderKind.ContentLength:
-                    if (!AccumulateLength(value, ref lengthSeen, ref head.ContentLength)) return false;
+                    if (lengthField >= 0) return Fault(head, ResponseError.DuplicateHeader, index, lengthField);
+                    if (codingField >= 0) return Fault(head, ResponseError.LengthAndEncoding, index);
+                    if (!HttpChars.TryParseDecimal(value, out head.ContentLength)) return Fault(head, ResponseError.InvalidContentLength, index);
+                    lengthField = index;
                     break;
                 case HeaderKind.TransferEncoding:
-                    codingSeen = true;
-                    TransferCodings.Accumulate(value, ref coding, ref otherCodings);
+                    if (codingField >= 0) return Fault(head, ResponseError.DuplicateHeader, index, codingField);
+                    if (lengthField >= 0) return Fault(head, ResponseError.LengthAndEncoding, index);
+                    if (!TransferCodings.IsChunkedOnly(value)) return Fault(head, ResponseError.UnknownEncoding, index);
+                    codingField = index;
                     break;
                 case HeaderKind.Connection:
                     if (!ConnectionTokens.Accumulate(value, ref head.ConnectionClose, ref head.ConnectionKeepAlive,
                             ref head.ConnectionUpgrade, ref head.ConnectionNamesOthers))
-                        return false;
+                        return Fault(head, ResponseError.Invalid);
                     head.ConnectionValue = field.Value;
+                    break;
+                case HeaderKind.Other when field.Name.Length == 7 && Ascii.EqualsIgnoreCase(field.Name.Of(buffer), "expires"u8):
+                    // nginx keeps the first Expires and ignores later ones (with a warning the caller logs).
+                    if (head.ExpiresField < 0) head.ExpiresField = index;
+                    else head.IgnoredFields |= UInt128.One << index;
                     break;
             }
         }
 
-        if (codingSeen)
+        if (codingField >= 0)
         {
-            // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing; so is chunked twice.
-            if (head.VersionMinor == 0 || coding == CodingState.Malformed) return false;
-            head.FramingConflict = lengthSeen;
+            // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing.
+            if (head.VersionMinor == 0) return Fault(head, ResponseError.Invalid);
             head.ContentLength = -1;
-            head.Chunked = coding == CodingState.ChunkedLast;
-            head.ChunkedWithOtherCodings = head.Chunked && otherCodings;
+            head.Chunked = true;
         }
         return true;
     }
 
-    /// <summary>RFC 9110 8.6: repeated Content-Length values (in one list or several lines) are accepted
-    /// from an upstream when they are all the same number; differing ones make the length unknowable.</summary>
-    private static bool AccumulateLength(ReadOnlySpan<byte> value, ref bool seen, ref long length)
+    private static ParseResult Invalid(ResponseHead head)
     {
-        if (value.IsEmpty) return false;
-        var list = new ListElements(value);
-        while (list.MoveNext(out var element))
-        {
-            if (!HttpChars.TryParseDecimal(element, out long n)) return false;
-            if (seen && n != length) return false;
-            length = n;
-            seen = true;
-        }
-        return true;
+        Fault(head, ResponseError.Invalid);
+        return ParseResult.Error;
+    }
+
+    /// <summary>Records why the head is refused; always false.</summary>
+    private static bool Fault(ResponseHead head, ResponseError error, int field = -1, int previous = -1)
+    {
+        head.Error = error;
+        head.ErrorField = field;
+        head.ErrorPrevious = previous;
+        return false;
     }
 }

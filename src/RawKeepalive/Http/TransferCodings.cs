@@ -40,4 +40,8 @@ internal static class TransferCodings
             };
         }
     }
+
+    /// <summary>The whole value of one Transfer-Encoding line is exactly "chunked" (any case): the only
+    /// coding nginx (1.23+) accepts from an upstream. A list, a parameter or another coding is not.</summary>
+    public static bool IsChunkedOnly(ReadOnlySpan<byte> value) => Ascii.EqualsIgnoreCase(value, "chunked"u8);
 }

@@ -110,7 +110,8 @@ public sealed unsafe partial class ClientConnection
             if (p == ParseResult.Incomplete) return true;
             if (p == ParseResult.Error)
             {
-                _w.Log.Write(LogLevel.Error, Number, $"upstream sent invalid header while reading response header from upstream{Context(up.Peer)}");
+                // nginx's (1.23+) wording for what was wrong; the connection is closed, never pooled.
+                _w.Log.Write(LogLevel.Error, Number, $"{_resp.ErrorMessage(new ReadOnlySpan<byte>(ub, up.End))} while reading response header from upstream{Context(up.Peer)}");
                 FailBeforeResponse(502);
                 return true;
             }
@@ -126,6 +127,16 @@ public sealed unsafe partial class ClientConnection
             Buffer.MemoryCopy(ub + _resp.HeadLength, ub, size, rest);
             up.End = rest;
             if (rest == 0) return true;
+        }
+        if (_resp.IgnoredFields != UInt128.Zero)
+        {
+            // A later Expires line: dropped from the response, and nginx's warning for each.
+            var parsed = new ReadOnlySpan<byte>(ub, _resp.HeadLength);
+            for (int i = 0; i < _resp.HeaderCount; i++)
+            {
+                if (_resp.IsIgnored(i))
+                    _w.Log.Write(LogLevel.Warn, Number, $"{_resp.IgnoredMessage(parsed, i)} while reading response header from upstream{Context(up.Peer)}");
+            }
         }
         BeginResponse();
         return true;
@@ -148,7 +159,7 @@ public sealed unsafe partial class ClientConnection
         _respBodyDone = _respMode == ResponseBodyMode.None || (_respMode == ResponseBodyMode.Length && _resp.ContentLength == 0);
 
         bool upstreamKeepAlive = _resp.VersionMinor == 1 ? !_resp.ConnectionClose : _resp.ConnectionKeepAlive && !_resp.ConnectionClose;
-        _upstreamReusable = up.Pool is not null && upstreamKeepAlive && !_resp.FramingConflict && _respMode != ResponseBodyMode.UntilClose;
+        _upstreamReusable = up.Pool is not null && upstreamKeepAlive && _respMode != ResponseBodyMode.UntilClose;
         _keepClient = ClientMayKeepAlive() && _respMode is not (ResponseBodyMode.UntilClose or ResponseBodyMode.Dechunk);
 
         up.Start = _respScan = _resp.HeadLength;
@@ -174,9 +185,8 @@ public sealed unsafe partial class ClientConnection
         if (!ResponseHeadRewriter.TryAppendStatusLine(ref _respIov, _resp, ub) || !TryWriteServerAndDate(ref w) || !_respIov.Add(gen, w.Length))
             return false;
         int tail = w.Length;
-        bool chunkedLine = _respMode == ResponseBodyMode.ChunkedPassthrough && !_resp.ChunkedWithOtherCodings;
-        return ResponseHeadRewriter.TryAppendKeptHeaders(ref _respIov, _resp, ub, _respMode == ResponseBodyMode.ChunkedPassthrough)
-            && (!chunkedLine || w.TryAppend(HeaderBytes.TransferEncodingChunked))
+        return ResponseHeadRewriter.TryAppendKeptHeaders(ref _respIov, _resp, ub)
+            && (_respMode != ResponseBodyMode.ChunkedPassthrough || w.TryAppend(HeaderBytes.TransferEncodingChunked))
             && w.TryAppend(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
             && w.TryAppend("\r\n"u8)
             && _respIov.Add(gen + tail, w.Length - tail)

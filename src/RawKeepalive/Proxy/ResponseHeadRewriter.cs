@@ -17,26 +17,23 @@ public static unsafe class ResponseHeadRewriter
             && iov.Add(head + 9, statusLineEnd - 9);
     }
 
-    /// <summary>Appends the kept header lines, runs of adjacent ones as one iovec; false when the list is full.
-    /// <paramref name="chunkedPassthrough"/>: the body goes to the client chunked as received, so a
-    /// Transfer-Encoding that names other codings before chunked is kept as it is.</summary>
-    public static bool TryAppendKeptHeaders(ref IovecList iov, ResponseHead resp, byte* head, bool chunkedPassthrough)
+    /// <summary>Appends the kept header lines, runs of adjacent ones as one iovec; false when the list is full.</summary>
+    public static bool TryAppendKeptHeaders(ref IovecList iov, ResponseHead resp, byte* head)
     {
         var bytes = new ReadOnlySpan<byte>(head, resp.HeadLength);
         for (int i = 0; i < resp.HeaderCount; i++)
         {
             ref var h = ref resp.Headers[i];
-            if (!Drops(ref h, resp, bytes, chunkedPassthrough) && !iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes))) return false;
+            if (!Drops(ref h, resp, bytes) && !resp.IsIgnored(i) && !iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes))) return false;
         }
         return true;
     }
 
-    /// <summary>Hop-by-hop headers, Date and Server (we send our own), Transfer-Encoding unless it
-    /// must pass as it is, and whatever the upstream's Connection header names.</summary>
-    private static bool Drops(ref HeaderField h, ResponseHead resp, ReadOnlySpan<byte> head, bool chunkedPassthrough)
+    /// <summary>Hop-by-hop headers, Transfer-Encoding (the connection writes its own framing), Date and
+    /// Server (we send our own), and whatever the upstream's Connection header names.</summary>
+    private static bool Drops(ref HeaderField h, ResponseHead resp, ReadOnlySpan<byte> head)
     {
-        if (h.Kind == HeaderKind.TransferEncoding) return !(resp.ChunkedWithOtherCodings && chunkedPassthrough);
-        if (h.Kind.IsHopByHop() || h.Kind is HeaderKind.Date or HeaderKind.Server) return true;
+        if (h.Kind.IsHopByHop() || h.Kind is HeaderKind.TransferEncoding or HeaderKind.Date or HeaderKind.Server) return true;
         return resp.ConnectionNamesOthers && ConnectionTokens.ConnectionNames(resp.ConnectionValue.Of(head), h.Name.Of(head));
     }
 }

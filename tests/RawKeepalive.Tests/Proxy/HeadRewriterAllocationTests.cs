@@ -30,7 +30,7 @@ public sealed unsafe class HeadRewriterAllocationTests
                 if (!RequestHeadRewriter.TryAppend(ref request.List, req, request.Head, location)) throw new InvalidOperationException("gather list full");
                 response.List.Clear();
                 if (!ResponseHeadRewriter.TryAppendStatusLine(ref response.List, resp, response.Head)) throw new InvalidOperationException("gather list full");
-                if (!ResponseHeadRewriter.TryAppendKeptHeaders(ref response.List, resp, response.Head, chunkedPassthrough: true)) throw new InvalidOperationException("gather list full");
+                if (!ResponseHeadRewriter.TryAppendKeptHeaders(ref response.List, resp, response.Head)) throw new InvalidOperationException("gather list full");
                 sink += request.List.Count + response.List.Count;
             }
         }
