@@ -175,6 +175,7 @@ public sealed class ProcessesTests : ProxyTestBase
         var run = Task.Run(() => load.Run(Cancellation));
         Assert.That(Wait.Until(() => Volatile.Read(ref responses) > 200, Settle), Is.True, "load runs");
 
+        proxy.ExpectLog($"worker process {before[0]} exited on signal 9, restarting it");
         ProxyProcess.SendSignal(before[0], Kill);
         Assert.That(Wait.Until(() => proxy.ChildPids() is { Length: 2 } now && !now.Contains(before[0]), Settle), Is.True, "a new worker replaces the killed one");
         int afterRespawn = Volatile.Read(ref responses);
@@ -193,6 +194,7 @@ public sealed class ProcessesTests : ProxyTestBase
     {
         var proxy = StartMaster(ReturnConfig("orphan"));
         int[] workers = proxy.ChildPids();
+        proxy.ExpectLog("the master process is gone, exiting");   // each worker, as it leaves
         try
         {
             proxy.Signal(Kill);
@@ -270,6 +272,7 @@ public sealed class ProcessesTests : ProxyTestBase
         File.WriteAllText(proxy.ConfigPath, broken);
         int line = ProxyProcess.LineOf(broken, "bogus_directive");
 
+        proxy.ExpectLog($"unknown directive \"bogus_directive\" in {proxy.ConfigPath}:{line}");
         proxy.Signal(Hup);
         Assert.That(proxy.WaitForErrorLog($"unknown directive \"bogus_directive\" in {proxy.ConfigPath}:{line}"), Is.True, proxy.ErrorLog);
         using var client = Connect(proxy);
