@@ -244,13 +244,19 @@ public sealed class ProcessesTests : ProxyTestBase
         Assert.That(Wait.Until(() => File.Exists(proxy.PidFilePath), Settle), Is.True);
         Assert.That(int.Parse(File.ReadAllText(proxy.PidFilePath).Trim()), Is.EqualTo(proxy.ProcessId));
 
-        // Slow requests in flight on several connections (so on both workers, most likely).
+        // Requests in flight on several connections (so on both workers, most likely), held at the backend
+        // until every worker has begun to drain.
+        int[] workers = proxy.ChildPids();
+        Assert.That(workers.All(w => ProcessesProbe.Listens(w, proxy.Port)), Is.True, "each worker listens");
         var slow = Enumerable.Range(0, 4).Select(_ => Connect(proxy)).ToList();
         foreach (var c in slow)
-            c.Send("GET /slow?delay=1500 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            c.Send("GET /slow?hold=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
         Assert.That(Wait.Until(() => backend.RequestCount >= slow.Count, Settle), Is.True, "requests reached the backend");
 
         proxy.Signal(Quit);
+        Assert.That(Wait.Until(() => !workers.Any(w => ProcessesProbe.Listens(w, proxy.Port)), Settle), Is.True,
+            "the workers drain: they close their listening sockets");
+        backend.ReleaseHeld();
         foreach (var c in slow)
         {
             var response = c.ReadResponse();
