@@ -292,7 +292,7 @@ public sealed class TestBackendTests : ProxyTestBase
             Assert.That(declared, Is.Empty, "declared lines are allowed, ignoring case");
             Assert.That(ErrorLogCheck.Describe("proxy", declared), Is.Null);
 
-            var message = ErrorLogCheck.Describe("proxy", all)!;
+            var message = ErrorLogCheck.Describe("this test's own fake log (expected output)", all)!;
             Assert.That(() => ErrorLogCheck.Report(message, ErrorLogCheck.Mode.Fail),
                 Throws.TypeOf<AssertionException>().With.Message.Contains(Alert).And.Message.Contains("ExpectLog"));
             Assert.That(() => ErrorLogCheck.Report(message, ErrorLogCheck.Mode.Report), Throws.Nothing, "report only: written, not thrown");
