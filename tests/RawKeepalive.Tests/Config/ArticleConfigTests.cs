@@ -156,7 +156,7 @@ public class ArticleConfigTests
     {
         var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
         while (dir is not null && !System.IO.File.Exists(Path.Combine(dir.FullName, "RawKeepalive.sln"))) dir = dir.Parent;
-        Assume.That(dir, Is.Not.Null, "repository root not found above the test directory");
+        Assert.That(dir, Is.Not.Null, "repository root not found above the test directory");
         string path = Path.Combine(dir!.FullName, "conf", "rawkeepalive.conf");
         var config = RawKeepalive.Config.ConfigLoader.Load(path, "/prefix");
         Assert.That(config.Http.Servers, Has.Count.EqualTo(2));

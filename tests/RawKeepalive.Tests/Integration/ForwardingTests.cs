@@ -85,7 +85,7 @@ public sealed class ForwardingTests : ProxyTestBase
         var next = Connect(proxy).Get("/?size=5");
         Assert.That(next.Status, Is.EqualTo(200));
         Assert.That(next.Get("X-Connection"), Is.EqualTo("2"), "the connection that answered 101 was closed");
-        Assert.That(proxy.ErrorLog, Does.Contain("101"));
+        Assert.That(proxy.WaitForErrorLog("upstream sent 101 Switching Protocols"), Is.True, "the error log names the 101:\n" + proxy.ErrorLog);
     }
 
     [Test]

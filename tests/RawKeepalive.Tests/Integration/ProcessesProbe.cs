@@ -42,6 +42,28 @@ internal static class ProcessesProbe
         return 0;
     }
 
+    /// <summary>Whether <paramref name="pid"/> holds a socket listening on <paramref name="port"/> (a draining
+    /// worker closes its listening sockets first thing).</summary>
+    public static bool Listens(int pid, int port)
+    {
+        string local = $"0100007F:{port:X4}";
+        var targets = new HashSet<string>();
+        foreach (string line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length > 9 && f[1] == local && f[3] == "0A")   // TCP_LISTEN
+                targets.Add($"socket:[{f[9]}]");
+        }
+        try
+        {
+            return Directory.EnumerateFiles($"/proc/{pid}/fd").Any(fd => targets.Contains(new FileInfo(fd).LinkTarget ?? ""));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;   // the process went away
+        }
+    }
+
     /// <summary>Cpus_allowed of every thread of <paramref name="pid"/>.</summary>
     public static ulong[] ThreadMasks(int pid)
     {

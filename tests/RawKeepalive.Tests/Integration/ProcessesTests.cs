@@ -175,6 +175,7 @@ public sealed class ProcessesTests : ProxyTestBase
         var run = Task.Run(() => load.Run(Cancellation));
         Assert.That(Wait.Until(() => Volatile.Read(ref responses) > 200, Settle), Is.True, "load runs");
 
+        proxy.ExpectLog($"worker process {before[0]} exited on signal 9, restarting it");
         ProxyProcess.SendSignal(before[0], Kill);
         Assert.That(Wait.Until(() => proxy.ChildPids() is { Length: 2 } now && !now.Contains(before[0]), Settle), Is.True, "a new worker replaces the killed one");
         int afterRespawn = Volatile.Read(ref responses);
@@ -193,6 +194,7 @@ public sealed class ProcessesTests : ProxyTestBase
     {
         var proxy = StartMaster(ReturnConfig("orphan"));
         int[] workers = proxy.ChildPids();
+        proxy.ExpectLog("the master process is gone, exiting");   // each worker, as it leaves
         try
         {
             proxy.Signal(Kill);
@@ -242,13 +244,19 @@ public sealed class ProcessesTests : ProxyTestBase
         Assert.That(Wait.Until(() => File.Exists(proxy.PidFilePath), Settle), Is.True);
         Assert.That(int.Parse(File.ReadAllText(proxy.PidFilePath).Trim()), Is.EqualTo(proxy.ProcessId));
 
-        // Slow requests in flight on several connections (so on both workers, most likely).
+        // Requests in flight on several connections (so on both workers, most likely), held at the backend
+        // until every worker has begun to drain.
+        int[] workers = proxy.ChildPids();
+        Assert.That(workers.All(w => ProcessesProbe.Listens(w, proxy.Port)), Is.True, "each worker listens");
         var slow = Enumerable.Range(0, 4).Select(_ => Connect(proxy)).ToList();
         foreach (var c in slow)
-            c.Send("GET /slow?delay=1500 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            c.Send("GET /slow?hold=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
         Assert.That(Wait.Until(() => backend.RequestCount >= slow.Count, Settle), Is.True, "requests reached the backend");
 
         proxy.Signal(Quit);
+        Assert.That(Wait.Until(() => !workers.Any(w => ProcessesProbe.Listens(w, proxy.Port)), Settle), Is.True,
+            "the workers drain: they close their listening sockets");
+        backend.ReleaseHeld();
         foreach (var c in slow)
         {
             var response = c.ReadResponse();
@@ -270,6 +278,7 @@ public sealed class ProcessesTests : ProxyTestBase
         File.WriteAllText(proxy.ConfigPath, broken);
         int line = ProxyProcess.LineOf(broken, "bogus_directive");
 
+        proxy.ExpectLog($"unknown directive \"bogus_directive\" in {proxy.ConfigPath}:{line}");
         proxy.Signal(Hup);
         Assert.That(proxy.WaitForErrorLog($"unknown directive \"bogus_directive\" in {proxy.ConfigPath}:{line}"), Is.True, proxy.ErrorLog);
         using var client = Connect(proxy);

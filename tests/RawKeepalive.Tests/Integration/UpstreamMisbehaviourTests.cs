@@ -37,7 +37,10 @@ public sealed class UpstreamMisbehaviourTests : ProxyTestBase
         var client = Connect(proxy);
         client.Send($"GET /?size={size}&truncate={truncate}&chunked={(chunked ? 1 : 0)} HTTP/1.1\r\nHost: x\r\n\r\n");
 
-        Assert.That(() => client.ReadResponse(), Throws.Exception, "the client must see an incomplete response, never a complete one");
+        // The head went out before the body was cut, so the client reads a head and then meets the close inside
+        // the body. Not a timeout (a hang), not a close before any response (nothing relayed), not a bad format.
+        Assert.That(() => client.ReadResponse(), Throws.InstanceOf<EndOfStreamException>().And.Not.InstanceOf<ConnectionClosedException>(),
+            "the client must see an incomplete response, never a complete one");
         Assert.That(proxy.ErrorLog, Does.Contain("upstream prematurely closed connection"));
         Assert.That(Connect(proxy).Get("/?size=5").Status, Is.EqualTo(200));
     }

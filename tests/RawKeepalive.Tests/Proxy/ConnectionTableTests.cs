@@ -5,6 +5,7 @@ namespace RawKeepalive.Tests.Proxy;
 
 /// <summary>Slot tokens: a reused slot gets a new generation, and however often a slot is reused its
 /// token never sets the top two bits, which mark listener and wake-up events in the worker.</summary>
+[TestFixture, CancelAfter(60_000)]
 public sealed class ConnectionTableTests
 {
     [Test]

@@ -6,7 +6,7 @@ namespace RawKeepalive.Tests.Proxy;
 
 /// <summary>What the upstream receives of the client's head: the request line as rewritten for the
 /// location and the header lines that survive, with runs of adjacent lines in one iovec.</summary>
-[TestFixture]
+[TestFixture, CancelAfter(60_000)]
 public sealed unsafe class RequestHeadRewriterTests
 {
     private const string PassAll = "location / { proxy_pass http://backend; }";

@@ -6,7 +6,7 @@ namespace RawKeepalive.Tests.Proxy;
 
 /// <summary>What the client receives of the upstream's head: its status line under our version and
 /// the header lines that survive, with runs of adjacent lines in one iovec.</summary>
-[TestFixture]
+[TestFixture, CancelAfter(60_000)]
 public sealed unsafe class ResponseHeadRewriterTests
 {
     private static (string Sent, int Iovecs) Rewrite(string response)

@@ -8,7 +8,7 @@ namespace RawKeepalive.Tests.Proxy;
 /// default, none under <c>proxy_splice off</c>, and never a short one or a chunked one.
 /// </summary>
 [TestFixture, CancelAfter(60_000), NonParallelizable]
-public sealed class SpliceSwitchTests
+public sealed class SpliceSwitchTests : ProxyTestBase
 {
     private static string Config(string splice) => $$"""
         events { worker_connections 64; }
@@ -28,9 +28,9 @@ public sealed class SpliceSwitchTests
     [TestCase("", "/?size=300000&chunked=1", false, TestName = "ChunkedBody_IsRelayedThroughTheBuffer")]
     public void Splices(string directive, string path, bool spliced)
     {
-        using var backend = new TestBackend();
-        using var host = new InProcessWorker(Config(directive), backend.Port);
-        using var client = new RawHttpClient(host.Port);
+        var backend = StartBackend();
+        var host = Track(new InProcessWorker(Config(directive), backend.Port));
+        var client = Connect(host.Port);
         int size = int.Parse(path.Split('=')[1].Split('&')[0]);
 
         var r = client.Get(path);

@@ -10,7 +10,7 @@ namespace RawKeepalive.Tests.Proxy;
 /// counter (Worker.LoopAllocatedBytes) must not move across 100,000 requests after a warm-up.
 /// </summary>
 [TestFixture, CancelAfter(420_000), NonParallelizable]
-public sealed class WorkerAllocationTests
+public sealed class WorkerAllocationTests : ProxyTestBase
 {
     private const string Template = """
         events { worker_connections 1024; }
@@ -32,8 +32,8 @@ public sealed class WorkerAllocationTests
     [Test]
     public void SteadyStateProxying_AllocatesNothingOnTheLoopThread()
     {
-        using var backend = new TestBackend();
-        using var host = new InProcessWorker(Template, backend.Port);
+        var backend = StartBackend();
+        var host = Track(new InProcessWorker(Template, backend.Port));
         var worker = host.Worker;
         // Warm-up: pools and free lists reach their peak, and every path runs once, including
         // the close and reconnect at the client's keepalive_requests (1000).

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using RawKeepalive.Config;
 using RawKeepalive.Observability;
 using RawKeepalive.Process;
@@ -10,6 +11,8 @@ namespace RawKeepalive.Tests.Support;
 /// A real worker loop run in this process on its own thread, listening on a free loopback port, so a
 /// test can read the worker's own state (its loop thread's allocation counter, its splice pipes)
 /// while real clients talk to it over real sockets. Config text: PORT and BACKEND are replaced.
+/// Dispose checks the worker's error log as <see cref="ProxyProcess"/> does (<see cref="ErrorLogCheck"/>);
+/// track it (<see cref="ProxyTestBase"/>) so the check runs once the test's own outcome is known.
 /// </summary>
 public sealed class InProcessWorker : IDisposable
 {
@@ -17,6 +20,8 @@ public sealed class InProcessWorker : IDisposable
     private readonly Listener[] _listeners;
     private readonly ErrorLog _log;
     private readonly Thread _loop;
+    private readonly List<Regex> _expectedLog = [];
+    private int _disposed;
 
     public Worker Worker { get; }
     public int Port { get; } = FreePort.Probe();
@@ -33,13 +38,34 @@ public sealed class InProcessWorker : IDisposable
         _loop.Start();
     }
 
-    public void Dispose()
+    /// <summary>Declares an <c>[alert]</c>/<c>[crit]</c>/<c>[emerg]</c> or internal-error line the test provokes (see <see cref="ProxyProcess.ExpectLog(string)"/>).</summary>
+    public InProcessWorker ExpectLog(string text)
     {
-        Worker.RequestStop();
-        _loop.Join(TimeSpan.FromSeconds(10));
-        Worker.Dispose();
-        foreach (var l in _listeners) Tmds.Linux.LibC.close(l.Fd);
-        _log.Dispose();
-        Directory.Delete(_prefix, recursive: true);
+        _expectedLog.Add(ErrorLogCheck.Containing(text));
+        return this;
+    }
+
+    public void Dispose() => Dispose(ErrorLogCheck.Mode.Fail);
+
+    public void Dispose(ErrorLogCheck.Mode mode)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        string? unexpected;
+        try
+        {
+            Worker.RequestStop();
+            _loop.Join(TimeSpan.FromSeconds(10));
+            Worker.Dispose();
+            foreach (var l in _listeners) Tmds.Linux.LibC.close(l.Fd);
+            _log.Dispose();
+        }
+        finally
+        {
+            unexpected = mode == ErrorLogCheck.Mode.Skip ? null
+                : ErrorLogCheck.Describe("in-process worker", ErrorLogCheck.Find(_prefix, "", _expectedLog));
+            Directory.Delete(_prefix, recursive: true);
+        }
+        ErrorLogCheck.Report(unexpected, mode);
     }
 }

@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using NUnit.Framework;
+using NUnit.Framework.Interfaces;
 
 namespace RawKeepalive.Tests.Support;
 
@@ -18,6 +20,10 @@ using Process = System.Diagnostics.Process;
 /// Unless the test says otherwise the config starts with
 /// <c>daemon off; master_process off; error_log ERRLOG info; pid PIDFILE;</c> on its first line,
 /// so later process work cannot make tests fork or leak.</para>
+/// <para>As nginx's test suite checks for alerts: Dispose stops the process, then fails the test on any
+/// <c>[alert]</c>, <c>[crit]</c> or <c>[emerg]</c> line, or any line naming an internal error, in the logs under
+/// the prefix (master and workers alike) or in the captured output, unless the test declared it with
+/// <see cref="ExpectLog(string)"/>. See <see cref="ErrorLogCheck"/>.</para>
 /// </summary>
 public sealed class ProxyProcess : IDisposable
 {
@@ -26,6 +32,7 @@ public sealed class ProxyProcess : IDisposable
     private static readonly ConcurrentDictionary<ProxyProcess, byte> Live = new();
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly StringBuilder _output = new();
+    private readonly List<Regex> _expectedLog = [];
     private readonly Process _process;
     private bool _disposed;
 
@@ -109,6 +116,19 @@ public sealed class ProxyProcess : IDisposable
         }
     }
 
+    /// <summary>Declares a line this test provokes on purpose: an <c>[alert]</c>, <c>[crit]</c> or <c>[emerg]</c> line
+    /// (or one naming an internal error) that contains <paramref name="text"/> (case-insensitive) does not fail the
+    /// test at Dispose. It allows the line; it does not require it (assert that with <see cref="WaitForErrorLog"/>).</summary>
+    public ProxyProcess ExpectLog(string text) => ExpectLog(ErrorLogCheck.Containing(text));
+
+    /// <summary>As <see cref="ExpectLog(string)"/>, for lines matching <paramref name="pattern"/>.</summary>
+    public ProxyProcess ExpectLog(Regex pattern)
+    {
+        lock (_expectedLog)
+            _expectedLog.Add(pattern);
+        return this;
+    }
+
     /// <summary>The binary under test: <c>RAWKEEPALIVE_BIN</c>, else <c>artifacts/bin/rawkeepalive</c> above the test assembly.</summary>
     public static string BinaryPath
     {
@@ -152,7 +172,7 @@ public sealed class ProxyProcess : IDisposable
             if (failure is null)
                 return proxy;
             string details = proxy.Describe();
-            proxy.Dispose();
+            proxy.Dispose(ErrorLogCheck.Mode.Skip);   // the failure below says what the log says
             bool portRace = details.Contains("Address already in use", StringComparison.OrdinalIgnoreCase)
                 || details.Contains("EADDRINUSE", StringComparison.Ordinal);
             if (!portRace || attempt == attempts)
@@ -382,12 +402,17 @@ public sealed class ProxyProcess : IDisposable
         {
             if (!proxy._process.HasExited)
                 killed++;
-            proxy.Dispose();
+            proxy.Dispose(ErrorLogCheck.Mode.Report);
         }
         return killed;
     }
 
-    public void Dispose()
+    /// <summary>Stops the process (whole tree), checks its logs (<see cref="ErrorLogCheck"/>) and deletes the prefix.
+    /// Throws <see cref="AssertionException"/> for unexpected lines unless the test has already failed.</summary>
+    public void Dispose() => Dispose(ErrorLogCheck.Mode.Fail);
+
+    /// <summary>As <see cref="Dispose()"/>; <paramref name="mode"/> says what unexpected log lines do.</summary>
+    public void Dispose(ErrorLogCheck.Mode mode)
     {
         lock (_output)
         {
@@ -395,11 +420,10 @@ public sealed class ProxyProcess : IDisposable
                 return;
             _disposed = true;
         }
+        string? unexpected = null;
         try
         {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
+            Stop();
         }
         catch (InvalidOperationException)
         {
@@ -407,9 +431,59 @@ public sealed class ProxyProcess : IDisposable
         }
         finally
         {
-            Live.TryRemove(this, out _);
-            _process.Dispose();
-            TryDelete(Prefix);
+            try
+            {
+                if (mode != ErrorLogCheck.Mode.Skip)
+                {
+                    Regex[] expected;
+                    lock (_expectedLog)
+                        expected = [.. _expectedLog];
+                    unexpected = ErrorLogCheck.Describe($"{Path.GetFileName(BinaryPath)} -p {Prefix}", ErrorLogCheck.Find(Prefix, Output, expected));
+                }
+            }
+            finally
+            {
+                Live.TryRemove(this, out _);
+                _process.Dispose();
+                TryDelete(Prefix);
+            }
+        }
+        ErrorLogCheck.Report(unexpected, mode);
+    }
+
+    /// <summary>Kills the process tree so that nothing it logs is an artefact of the killing: in master mode the
+    /// master is stopped first (it cannot log its workers' deaths or respawn them) and the workers are killed
+    /// before it (none can log that the master is gone). Then waits for the captured output to end.</summary>
+    private void Stop()
+    {
+        if (!_process.HasExited)
+        {
+            const int sigKill = 9, sigStop = 19;
+            if (kill(ProcessId, sigStop) == 0 && Wait.Until(() => StateOf(ProcessId) is 'T' or 'Z' or null, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(5)))
+            {
+                int[] workers = ChildPids();
+                foreach (int pid in workers)
+                    kill(pid, sigKill);
+                Wait.Until(() => workers.All(pid => StateOf(pid) is 'Z' or null), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(5));
+            }
+            _process.Kill(entireProcessTree: true);
+        }
+        // The timed wait does not wait for the redirected output; the untimed one does (bounded here).
+        if (_process.WaitForExit(10_000))
+            Task.Run(() => _process.WaitForExit()).Wait(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>The state letter in /proc/PID/stat (R, S, T, Z...); null once the process is gone.</summary>
+    private static char? StateOf(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return null;
         }
     }
 
@@ -425,5 +499,140 @@ public sealed class ProxyProcess : IDisposable
         catch (UnauthorizedAccessException)
         {
         }
+    }
+}
+
+/// <summary>
+/// nginx's test suite ends every test by checking the error log for alerts; this is that check. A line fails the
+/// test when it is an error-log line (<c>YYYY/MM/DD HH:MM:SS [level] ...</c>) at <c>[alert]</c>, <c>[crit]</c> or
+/// <c>[emerg]</c>, or one that names an internal error, in any file under the prefix (the master and its workers
+/// share the error log; a test may name others), or a line of captured output with one of those levels, an
+/// internal error or an unhandled exception, and no pattern the test declared matches it.
+/// </summary>
+public static class ErrorLogCheck
+{
+    /// <summary>What unexpected lines do: fail the test (unless it has already failed: then they are written to
+    /// its output, so they never mask the first failure), only be written to the output, or not be looked for.</summary>
+    public enum Mode { Fail, Report, Skip }
+
+    private const int MaxListed = 20;
+    private const int MaxContinuation = 12;
+
+    private static readonly Regex LogLine = new(@"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[(?<level>[a-z]+)\] ", RegexOptions.CultureInvariant);
+    private static readonly Regex BadOutput = new(@"\[(alert|crit|emerg)\]|internal error|unhandled exception", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    /// <summary>A pattern matching lines that contain <paramref name="text"/>, ignoring case.</summary>
+    public static Regex Containing(string text) => new(Regex.Escape(text), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    /// <summary>Whether an error-log line (without continuation lines) is one the check looks at.</summary>
+    public static bool IsAlarming(string line)
+    {
+        var m = LogLine.Match(line);
+        return m.Success
+            ? m.Groups["level"].Value is "alert" or "crit" or "emerg" || line.Contains("internal error", StringComparison.OrdinalIgnoreCase)
+            : BadOutput.IsMatch(line);
+    }
+
+    /// <summary>The alarming lines under <paramref name="prefix"/> and in <paramref name="output"/> that no pattern in
+    /// <paramref name="expected"/> matches, each as "file: line" with the lines that continue it (a stack trace).</summary>
+    public static List<string> Find(string prefix, string output, IReadOnlyCollection<Regex> expected)
+    {
+        var found = new List<string>();
+        bool Expected(string line) => expected.Any(p => p.IsMatch(line));
+        if (Directory.Exists(prefix))
+        {
+            foreach (string file in Directory.EnumerateFiles(prefix, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                StringBuilder? entry = null;
+                int continuation = 0;
+                foreach (string line in ReadLines(file))
+                {
+                    if (LogLine.IsMatch(line))
+                    {
+                        Add(found, ref entry);
+                        if (IsAlarming(line) && !Expected(line))
+                        {
+                            entry = new StringBuilder(Path.GetRelativePath(prefix, file)).Append(": ").Append(line);
+                            continuation = 0;
+                        }
+                    }
+                    else if (entry is not null && continuation++ < MaxContinuation)
+                    {
+                        entry.Append("\n        ").Append(line);
+                    }
+                }
+                Add(found, ref entry);
+            }
+        }
+        foreach (string line in output.Split('\n'))
+        {
+            // "stderr: rawkeepalive: [emerg] ...", or error-log lines under error_log stderr
+            if (line.Length > 0 && IsAlarming(line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..]) && !Expected(line))
+                found.Add($"output: {line}");
+        }
+        return found;
+    }
+
+    private static void Add(List<string> found, ref StringBuilder? entry)
+    {
+        if (entry is not null)
+            found.Add(entry.ToString());
+        entry = null;
+    }
+
+    private static IEnumerable<string> ReadLines(string file)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            yield break;   // gone meanwhile, or not ours to read
+        }
+        using var reader = new StreamReader(stream);
+        while (reader.ReadLine() is { } line)
+            yield return line;
+    }
+
+    /// <summary>A failure message for <paramref name="unexpected"/> lines of <paramref name="source"/>; null when there are none.</summary>
+    public static string? Describe(string source, IReadOnlyList<string> unexpected)
+    {
+        if (unexpected.Count == 0)
+            return null;
+        var message = new StringBuilder()
+            .Append(source).Append(": ").Append(unexpected.Count)
+            .Append(" unexpected [alert]/[crit]/[emerg] or internal-error line(s); a test that provokes one declares it with ExpectLog(...):");
+        foreach (string line in unexpected.Take(MaxListed))
+            message.Append("\n    ").Append(line);
+        if (unexpected.Count > MaxListed)
+            message.Append("\n    ... and ").Append(unexpected.Count - MaxListed).Append(" more");
+        return message.ToString();
+    }
+
+    /// <summary>Fails the test with <paramref name="message"/> (unless null) as <paramref name="mode"/> says.</summary>
+    public static void Report(string? message, Mode mode)
+    {
+        if (message is null || mode == Mode.Skip)
+            return;
+        if (mode == Mode.Fail && !TestHasFailed())
+            throw new AssertionException(message);
+        try
+        {
+            TestContext.Out.WriteLine(message);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            TestContext.Progress.WriteLine(message);
+        }
+    }
+
+    /// <summary>True when the current test has already failed (an exception, or a recorded failed assertion).</summary>
+    public static bool TestHasFailed()
+    {
+        var result = TestContext.CurrentContext.Result;
+        return result.Outcome.Status == TestStatus.Failed
+            || result.Assertions.Any(a => a.Status is AssertionStatus.Failed or AssertionStatus.Error);
     }
 }

@@ -7,6 +7,9 @@ namespace RawKeepalive.Tests.Support;
 /// Base for tests that start backends, proxies and clients: everything made through it is disposed
 /// (processes killed) when the test ends or its <c>CancelAfter</c> fires, and a failed test's output
 /// gets each proxy's config, captured output and error log, and each backend's protocol errors.
+/// Disposing a proxy (or an <see cref="InProcessWorker"/>) checks its logs (<see cref="ErrorLogCheck"/>): at
+/// the end of a test that passed so far, an undeclared alert fails it; after a failure or a cancel, it is
+/// only written to the output.
 /// </summary>
 public abstract class ProxyTestBase
 {
@@ -18,7 +21,7 @@ public abstract class ProxyTestBase
     protected static CancellationToken Cancellation => TestContext.CurrentContext.CancellationToken;
 
     [SetUp]
-    public void TrackCancellation() => _onCancel = Cancellation.Register(DisposeAll);
+    public void TrackCancellation() => _onCancel = Cancellation.Register(() => DisposeAll(ErrorLogCheck.Mode.Report));
 
     [TearDown]
     public void DisposeResources()
@@ -38,10 +41,11 @@ public abstract class ProxyTestBase
                 }
             }
         }
-        DisposeAll();
+        DisposeAll(ErrorLogCheck.Mode.Fail);
     }
 
-    private void DisposeAll()
+    /// <summary>Disposes everything, each even when another's log check fails; then fails with every such failure.</summary>
+    private void DisposeAll(ErrorLogCheck.Mode logCheck)
     {
         List<IDisposable> resources;
         lock (_resources)
@@ -52,8 +56,31 @@ public abstract class ProxyTestBase
             _proxies.Clear();
             _backends.Clear();
         }
+        var failures = new List<string>();
         foreach (var resource in resources)
-            resource.Dispose();
+        {
+            try
+            {
+                switch (resource)
+                {
+                    case ProxyProcess proxy:
+                        proxy.Dispose(logCheck);
+                        break;
+                    case InProcessWorker worker:
+                        worker.Dispose(logCheck);
+                        break;
+                    default:
+                        resource.Dispose();
+                        break;
+                }
+            }
+            catch (AssertionException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+        if (failures.Count > 0)
+            throw new AssertionException(string.Join("\n", failures));
     }
 
     protected T Track<T>(T resource) where T : IDisposable

@@ -13,7 +13,8 @@ namespace RawKeepalive.Tests.Support;
 /// <para>Query parameters: <c>size=N</c> body of <see cref="Body"/>(N); <c>chunked=1</c> chunked body;
 /// <c>status=S</c> (no body for 1xx, 204, 304 and HEAD); <c>close=1</c> answer with
 /// <c>Connection: close</c> and close; <c>nolength=1</c> body delimited by close; <c>interim=1</c> send a
-/// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>hang=1</c> never answer;
+/// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>hold=1</c> wait until the test calls
+/// <see cref="ReleaseHeld"/> (an exchange in flight for exactly as long as the test needs); <c>hang=1</c> never answer;
 /// <c>extra=N</c> N bytes beyond the announced body; <c>truncate=N</c> only N body bytes, then close.
 /// Path <c>/echo</c> answers with the request body, <c>X-Body-Length</c> and, when the body came
 /// chunked, <c>X-Received-Chunked: 1</c>.</para>
@@ -36,6 +37,7 @@ public sealed class TestBackend : IDisposable
     private int _idleResets;
     private int _open;
     private volatile bool _stopping;
+    private readonly ManualResetEventSlim _released = new();
 
     public TestBackend(TimeSpan? idleTimeout = null, bool http10 = false)
     {
@@ -72,6 +74,9 @@ public sealed class TestBackend : IDisposable
     public int IdleResets => Volatile.Read(ref _idleResets);
 
     public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Lets every <c>hold=1</c> request be answered, those waiting and those still to come.</summary>
+    public void ReleaseHeld() => _released.Set();
 
     public IReadOnlyList<BackendRequest> Requests => _requests.ToArray();
 
@@ -253,6 +258,10 @@ public sealed class TestBackend : IDisposable
         }
         if (Query("delay", 0) is > 0 and int delay)
             Thread.Sleep(delay);
+        if (Query("hold", 0) == 1)
+        {
+            while (!_stopping && !_released.Wait(TimeSpan.FromMilliseconds(200))) { }
+        }
 
         bool echo = request.Path == "/echo";
         byte[] body = echo ? requestBody : Body(Query("size", 0));

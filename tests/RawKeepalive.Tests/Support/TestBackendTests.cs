@@ -4,7 +4,8 @@ using NUnit.Framework;
 
 namespace RawKeepalive.Tests.Support;
 
-/// <summary>The test infrastructure checked against itself: RawHttpClient talking straight to TestBackend.</summary>
+/// <summary>The test infrastructure checked against itself: RawHttpClient talking straight to TestBackend, and
+/// the error-log check that ends every test with a proxy.</summary>
 [TestFixture, CancelAfter(60_000)]
 public sealed class TestBackendTests : ProxyTestBase
 {
@@ -253,5 +254,85 @@ public sealed class TestBackendTests : ProxyTestBase
         }.Run(Cancellation);
         Assert.That(result.Failed, Is.EqualTo(10));
         Assert.That(result.FirstFailures[0], Does.Contain("body differs"));
+    }
+    private const string Alert = "2026/01/02 03:04:05 [alert] 77#0: *9 no free I/O buffers, closing client connection";
+    private const string Crit = "2026/01/02 03:04:06 [crit] 77#0: internal error, closing the connection: System.Exception: boom";
+
+    [Test]
+    public void ErrorLogCheck_ListsUndeclaredAlarmingLines_AndNotDeclaredOnes()
+    {
+        string prefix = Directory.CreateTempSubdirectory("rawkeepalive-check-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(prefix, "logs"));
+            File.WriteAllText(Path.Combine(prefix, "logs", "error.log"), string.Join("\n",
+                "2026/01/02 03:04:04 [notice] 77#0: start worker processes",
+                "2026/01/02 03:04:04 [error] 77#0: *3 upstream prematurely closed connection while reading upstream",
+                Alert,
+                Crit,
+                "   at RawKeepalive.Proxy.Worker.Dispatch(UInt64 token, UInt32 events)",
+                "2026/01/02 03:04:07 [error] 77#0: *12 Internal Error in a request handler",
+                "2026/01/02 03:04:08 [warn] 77#0: 16 worker_connections are not enough, reusing connections") + "\n");
+            // Not error-log lines: an access log may quote anything a client sent.
+            File.WriteAllText(Path.Combine(prefix, "logs", "access.log"), "127.0.0.1 - - \"GET /[alert]/internal%20error HTTP/1.1\" 404\n");
+            const string output = "stderr: rawkeepalive: [emerg] bind() to 127.0.0.1:1 failed (98: Address already in use)\nstdout: fine\n";
+
+            var all = ErrorLogCheck.Find(prefix, output, []);
+            Assert.That(all, Has.Count.EqualTo(4), string.Join("\n", all));
+            Assert.Multiple(() =>
+            {
+                Assert.That(all[0], Is.EqualTo("logs/error.log: " + Alert));
+                Assert.That(all[1], Does.StartWith("logs/error.log: " + Crit).And.Contain("Worker.Dispatch"), "a stack trace stays with its line");
+                Assert.That(all[2], Does.Contain("Internal Error in a request handler"), "an internal error at any level");
+                Assert.That(all[3], Does.StartWith("output: ").And.Contain("[emerg] bind()"));
+            });
+
+            var declared = ErrorLogCheck.Find(prefix, output,
+                [ErrorLogCheck.Containing("NO FREE I/O BUFFERS"), ErrorLogCheck.Containing("internal error"), ErrorLogCheck.Containing("bind() to")]);
+            Assert.That(declared, Is.Empty, "declared lines are allowed, ignoring case");
+            Assert.That(ErrorLogCheck.Describe("proxy", declared), Is.Null);
+
+            var message = ErrorLogCheck.Describe("this test's own fake log (expected output)", all)!;
+            Assert.That(() => ErrorLogCheck.Report(message, ErrorLogCheck.Mode.Fail),
+                Throws.TypeOf<AssertionException>().With.Message.Contains(Alert).And.Message.Contains("ExpectLog"));
+            Assert.That(() => ErrorLogCheck.Report(message, ErrorLogCheck.Mode.Report), Throws.Nothing, "report only: written, not thrown");
+        }
+        finally
+        {
+            Directory.Delete(prefix, recursive: true);
+        }
+    }
+
+    /// <summary>Through the real path: a line in a running proxy's error log fails its Dispose unless declared.</summary>
+    [TestCase(false, TestName = "ProxyDispose_FailsOnAnUndeclaredAlert")]
+    [TestCase(true, TestName = "ProxyDispose_PassesADeclaredAlert")]
+    public void ProxyDispose_ChecksTheErrorLog(bool declared)
+    {
+        var proxy = ProxyProcess.Start("""
+            events { worker_connections 16; }
+            http { server { listen 127.0.0.1:{PORT}; location / { return 200 "ok"; } } }
+            """);
+        int pid = proxy.ProcessId;
+        try
+        {
+            using (var client = new RawHttpClient(proxy.Port))
+                Assert.That(client.Get("/").Status, Is.EqualTo(200));
+            File.AppendAllText(proxy.ErrorLogPath, Alert + "\n");
+            if (declared)
+            {
+                proxy.ExpectLog("no free I/O buffers");
+                Assert.That(() => proxy.Dispose(), Throws.Nothing);
+            }
+            else
+            {
+                Assert.That(() => proxy.Dispose(), Throws.TypeOf<AssertionException>().With.Message.Contains(Alert));
+            }
+            Assert.That(Directory.Exists(proxy.Prefix), Is.False, "the prefix is deleted all the same");
+            Assert.That(Directory.Exists($"/proc/{pid}"), Is.False, "the process is gone");
+        }
+        finally
+        {
+            proxy.Dispose(ErrorLogCheck.Mode.Skip);
+        }
     }
 }
