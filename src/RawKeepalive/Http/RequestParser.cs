@@ -10,6 +10,9 @@ public static class RequestParser
     /// over from a client that ended a body with an extra CRLF); more than a few is not a request.</summary>
     public const int MaxLeadingEmptyLines = 4;
 
+    /// <summary>A method with more token bytes than this is answered 501 (RFC 9112 3), as soon as they arrive.</summary>
+    public const int MaxMethodLength = RequestLine.MaxMethodLength;
+
     /// <summary>Parses the head at the start of <paramref name="buffer"/> into <paramref name="head"/>
     /// (which it resets first). Incomplete: the blank line that ends the head has not arrived.
     /// Error: head.ErrorStatus says which status to answer with.</summary>
@@ -42,7 +45,10 @@ public static class RequestParser
     /// how the head was split across reads.</summary>
     private static ParseResult ParsePartial(ReadOnlySpan<byte> buffer, int start, RequestHead head)
     {
-        int lineEnd = buffer.Slice(start).IndexOf((byte)'\n');
+        // A method is judged by its first 33 bytes, however long the line turns out (RFC 9112 3: 501).
+        var line = buffer.Slice(start);
+        if (RequestLine.IsMethodTooLong(line, line.IndexOfAnyExcept(HttpChars.Token))) return Fail(head, 501);
+        int lineEnd = line.IndexOf((byte)'\n');
         if (lineEnd >= 0)
         {
             int pos = start;
@@ -93,8 +99,9 @@ public static class RequestParser
             {
                 case HeaderKind.Host:
                     // Two Hosts, or one that is not a host[:port], could route differently here and upstream.
-                    // An empty Host is valid (RFC 9112 3.2: a target without authority); the default server takes it.
-                    if (hostSeen || !HttpChars.IsHost(value)) return 400;
+                    // An empty Host is refused too (as nginx): every target we accept has an authority or
+                    // is "*", so RFC 9112 3.2's empty Host for a target without one never applies.
+                    if (hostSeen || !HttpChars.IsAuthority(value)) return 400;
                     hostSeen = true;
                     head.Host = field.Value;
                     head.HasHost = true;

@@ -250,24 +250,55 @@ public class RequestParserTests
         });
     }
 
+    /// <summary>"OPTIONS *" is marked so the connection answers it itself; no other request is.</summary>
     [Test]
-    public void AsteriskAndAuthorityForms()
+    public void AsteriskFormOptions_IsMarked()
     {
         var b = ParseOk("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
         Assert.Multiple(() =>
         {
             Assert.That(_head.Method, Is.EqualTo(HttpMethod.Options));
+            Assert.That(_head.IsAsteriskOptions, Is.True);
             Assert.That(_head.Target.Text(b), Is.EqualTo("*"));
             Assert.That(_head.Path.Text(b), Is.EqualTo("*"));
         });
-        b = ParseOk("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
-        Assert.Multiple(() =>
-        {
-            Assert.That(_head.Method, Is.EqualTo(HttpMethod.Connect));
-            Assert.That(_head.Target.Text(b), Is.EqualTo("example.com:443"));
-            Assert.That(_head.Path.IsEmpty, Is.True);
-        });
-        ParseOk("CONNECT [2001:db8::1]:8443 HTTP/1.1\r\nHost: x\r\n\r\n");
+        ParseOk("OPTIONS * HTTP/1.0\r\n\r\n");
+        Assert.That(_head.IsAsteriskOptions, Is.True, "HTTP/1.0, no Host");
+        ParseOk("OPTIONS /x HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.That(_head.IsAsteriskOptions, Is.False, "OPTIONS on a resource is forwarded");
+        ParseOk("OPTIONS http://h/* HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.That(_head.IsAsteriskOptions, Is.False, "an absolute-form target is a resource");
+        ParseOk("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+        ParseOk("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.That(_head.IsAsteriskOptions, Is.False, "reset for the next request");
+        AssertError("GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+        AssertError("OPTIONS ** HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    }
+
+    /// <summary>A proxy that tunnels nothing refuses CONNECT with 405, whatever its target (nginx 1.22:
+    /// 405 for origin- and absolute-form, 400 for the authority-form its request-line parser rejects).</summary>
+    [TestCase("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")]
+    [TestCase("CONNECT [2001:db8::1]:8443 HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [TestCase("CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [TestCase("CONNECT http://h/ HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [TestCase("CONNECT * HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [TestCase("CONNECT example.com HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [TestCase("CONNECT example.com:x HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [TestCase("CONNECT a/b:80 HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [TestCase("CONNECT caf\xe9:443 HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [TestCase("CONNECT h:443 HTTP/1.0\r\n\r\n")]
+    [TestCase("CONNECT h:443 HTTP/1.1\r\n\r\n", TestName = "Connect_WithoutHost_Is405")]
+    public void Connect_Is405(string text) => AssertError(text, 405);
+
+    /// <summary>Judged when the request line ends, before the head does: the same verdict whole or split.</summary>
+    [Test]
+    public void Connect_Is405_AsSoonAsTheRequestLineEnds()
+    {
+        Assert.That(Parse(Bytes("CONNECT h:443 HTTP/1.1")), Is.EqualTo(ParseResult.Incomplete));
+        AssertError("CONNECT h:443 HTTP/1.1\r\n", 405);
+        AssertError("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n", 405);
+        AssertError("CONNECT h:443 HTTP/2.0\r\n", 505);
+        AssertError("CONNECT h:443 HTTP/1.1x\r\n", 400);
     }
 
     [Test]
@@ -363,18 +394,14 @@ public class RequestParserTests
     [TestCase("GET / HTTP/1.x\r\nHost: h\r\n\r\n", 400)]
     [TestCase("GET / HTTP/2\r\nHost: h\r\n\r\n", 400)]
     [TestCase("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505)]
-    [TestCase("GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505)]
     [TestCase("GET / HTTP/0.9\r\nHost: h\r\n\r\n", 505)]
+    [TestCase("GET / HTTP/0.0\r\nHost: h\r\n\r\n", 505)]
+    [TestCase("GET / HTTP/9.1\r\nHost: h\r\n\r\n", 505)]
     [TestCase("GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505)]
     [TestCase("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505)]
     // Target forms
     [TestCase("GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
     [TestCase("GET example.com:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
-    [TestCase("CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
-    [TestCase("CONNECT example.com HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
-    [TestCase("CONNECT example.com: HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
-    [TestCase("CONNECT example.com:x HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
-    [TestCase("CONNECT a/b:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
     [TestCase("GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
     [TestCase("GET http:/// HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
     [TestCase("GET http://user@h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400)]
@@ -456,12 +483,175 @@ public class RequestParserTests
         Assert.That(_head.HasBody, Is.False);
     }
 
-    [Test]
-    public void EmptyHostIsAccepted()
+    // --- Host and absolute-form authority: uri-host [":" port], host never empty, port 1 to 5 digits ---
+
+    [TestCase("h")]
+    [TestCase("h:1")]
+    [TestCase("h:80")]
+    [TestCase("h:65535")]
+    [TestCase("h:99999")]
+    [TestCase("h:00080")]
+    [TestCase("Example.COM.")]
+    [TestCase("127.0.0.1:8080")]
+    [TestCase("[::1]")]
+    [TestCase("[::1]:8080")]
+    [TestCase("[fe80::1%25eth0]:80")]
+    [TestCase("[v1.x]")]
+    [TestCase("xn--caf-dma.example")]
+    [TestCase("h%41")]
+    [TestCase("a-b_c~d!$&'()*+,;=")]
+    public void Host_Accepted(string host)
     {
-        ParseOk("GET / HTTP/1.1\r\nHost:\r\n\r\n");
-        Assert.That(_head.HasHost, Is.True);
-        Assert.That(_head.Host.IsEmpty, Is.True);
+        var b = ParseOk($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        Assert.That(_head.Host.Text(b), Is.EqualTo(host));
+        b = ParseOk($"GET http://{host}/p HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(_head.Host.Text(b), Is.EqualTo(host), "absolute-form authority");
+    }
+
+    [TestCase("", TestName = "Host_Empty_Is400")]
+    [TestCase(":80", TestName = "Host_EmptyHostWithPort_Is400")]
+    [TestCase("h:", TestName = "Host_EmptyPort_Is400")]
+    [TestCase("h:123456", TestName = "Host_SixDigitPort_Is400")]
+    [TestCase("h:8o", TestName = "Host_PortNotDigits_Is400")]
+    [TestCase("h:-1", TestName = "Host_NegativePort_Is400")]
+    [TestCase("h:+80", TestName = "Host_SignedPort_Is400")]
+    [TestCase("h:80:81", TestName = "Host_TwoPorts_Is400")]
+    [TestCase("h: 80", TestName = "Host_SpaceBeforePort_Is400")]
+    [TestCase("[::1", TestName = "Host_UnclosedIpLiteral_Is400")]
+    [TestCase("[]", TestName = "Host_EmptyIpLiteral_Is400")]
+    [TestCase("[::1]x", TestName = "Host_JunkAfterIpLiteral_Is400")]
+    [TestCase("[::1]:", TestName = "Host_IpLiteralEmptyPort_Is400")]
+    [TestCase("[::1]:1234567", TestName = "Host_IpLiteralLongPort_Is400")]
+    [TestCase("[::[1]]", TestName = "Host_NestedBrackets_Is400")]
+    [TestCase("a[b]", TestName = "Host_BracketsInARegName_Is400")]
+    [TestCase("h%zz", TestName = "Host_MalformedPercentEncoding_Is400")]
+    [TestCase("h%4", TestName = "Host_TruncatedPercentEncoding_Is400")]
+    [TestCase("h%", TestName = "Host_LonePercent_Is400")]
+    [TestCase("caf\xe9", TestName = "Host_NonAscii_Is400")]
+    public void Host_Refused(string host)
+    {
+        AssertError($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n", 400);
+        AssertError($"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n", 400);
+        if (host.Length > 0) AssertError($"GET http://{host}/p HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    }
+
+    [Test]
+    public void Host_AbsoluteFormWithoutAuthority_Is400()
+    {
+        AssertError("GET http:///p HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+        AssertError("GET http://?q HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+        AssertError("GET http://:80/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    }
+
+    // --- Request-target bytes (RFC 3986 via RFC 9112 3.2) ---
+
+    [TestCase("/")]
+    [TestCase("/a-b._~!$&'()*+,;=:@/c")]
+    [TestCase("/%41%2f%2F?q=%00%ff")]
+    [TestCase("/p?a=1&b=/c?d:@!$'()*+,;=")]
+    [TestCase("/p?")]
+    [TestCase("/?%7Bx%7D")]
+    [TestCase("http://h:8080/a%20b?c=d")]
+    [TestCase("http://[::1]:81/p?q")]
+    public void Target_Accepted(string target)
+    {
+        var b = ParseOk($"GET {target} HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.That(_head.Target.Text(b), Is.EqualTo(target));
+    }
+
+    [TestCase("/caf\u00e9", TestName = "Target_ByteAbove7F_Is400")]
+    [TestCase("/\u0080", TestName = "Target_Byte80_Is400")]
+    [TestCase("/?q=\u00ff", TestName = "Target_ByteFFInTheQuery_Is400")]
+    [TestCase("/a\"b", TestName = "Target_DoubleQuote_Is400")]
+    [TestCase("/a<b", TestName = "Target_LessThan_Is400")]
+    [TestCase("/a>b", TestName = "Target_GreaterThan_Is400")]
+    [TestCase("/a\\b", TestName = "Target_Backslash_Is400")]
+    [TestCase("/a^b", TestName = "Target_Caret_Is400")]
+    [TestCase("/a`b", TestName = "Target_Backtick_Is400")]
+    [TestCase("/a{b", TestName = "Target_OpenBrace_Is400")]
+    [TestCase("/a|b", TestName = "Target_Pipe_Is400")]
+    [TestCase("/a}b", TestName = "Target_CloseBrace_Is400")]
+    [TestCase("/a[b]", TestName = "Target_BracketsInThePath_Is400")]
+    [TestCase("/?a[]=1", TestName = "Target_BracketsInTheQuery_Is400")]
+    [TestCase("/a#b", TestName = "Target_Fragment_Is400")]
+    [TestCase("/?q#", TestName = "Target_EmptyFragment_Is400")]
+    [TestCase("/%zz", TestName = "Target_MalformedPercentEncoding_Is400")]
+    [TestCase("/%4", TestName = "Target_TruncatedPercentEncoding_Is400")]
+    [TestCase("/%", TestName = "Target_LonePercent_Is400")]
+    [TestCase("/?q=100%", TestName = "Target_LonePercentInTheQuery_Is400")]
+    [TestCase("/?a=%zz", TestName = "Target_MalformedPercentEncodingInTheQuery_Is400")]
+    [TestCase("/%%41", TestName = "Target_DoublePercent_Is400")]
+    [TestCase("http://h/caf\u00e9", TestName = "Target_AbsoluteFormNonAsciiPath_Is400")]
+    [TestCase("http://h/a|b", TestName = "Target_AbsoluteFormPipe_Is400")]
+    [TestCase("http://h/[x]", TestName = "Target_AbsoluteFormBracketsInThePath_Is400")]
+    [TestCase("http://h/%zz", TestName = "Target_AbsoluteFormMalformedPercentEncoding_Is400")]
+    [TestCase("http://h#f", TestName = "Target_AbsoluteFormFragment_Is400")]
+    public void Target_Refused(string target) => AssertError($"GET {target} HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+
+    /// <summary>Every byte value, alone in a path: exactly RFC 3986's pchar / "/" / "?" set is accepted
+    /// ('%' only as a triplet, tested above). SP and CTLs end or break the request line: 400 either way.</summary>
+    [Test]
+    public void Target_EveryByteValue()
+    {
+        const string allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?";
+        for (int v = 0; v < 256; v++)
+        {
+            if (v == '%') continue;
+            var b = Bytes("GET /a" + (char)v + "b HTTP/1.1\r\nHost: h\r\n\r\n");
+            var result = RequestParser.Parse(b, _head);
+            if (allowed.Contains((char)v))
+                Assert.That(result, Is.EqualTo(ParseResult.Complete), $"byte 0x{v:X2}");
+            else
+                Assert.That((result, _head.ErrorStatus), Is.EqualTo((ParseResult.Error, 400)), $"byte 0x{v:X2}");
+        }
+    }
+
+    // --- Versions: HTTP/1.x above 1.1 is served as HTTP/1.1 (RFC 9110 2.5) ---
+
+    [TestCase("HTTP/1.2")]
+    [TestCase("HTTP/1.9")]
+    public void HigherMinorVersion_IsServedAsHttp11(string version)
+    {
+        var b = ParseOk($"GET /p HTTP/1.1\r\nHost: h\r\n\r\n".Replace("HTTP/1.1", version));
+        Assert.Multiple(() =>
+        {
+            Assert.That(_head.VersionMinor, Is.EqualTo(1));
+            Assert.That(_head.KeepAlive, Is.True, "persistent by default, as HTTP/1.1");
+            Assert.That(_head.Path.Text(b), Is.EqualTo("/p"));
+        });
+        AssertError($"GET /p {version}\r\n\r\n", 400);   // an HTTP/1.1 request without Host
+        ParseOk($"POST /p {version}\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+        Assert.That(_head.Chunked, Is.True, "chunked framing, as HTTP/1.1");
+    }
+
+    // --- Methods: more than 32 bytes is 501 (RFC 9112 3) ---
+
+    [Test]
+    public void Method_UpTo32Bytes_IsForwarded_33IsNotImplemented()
+    {
+        string longest = new('M', RequestParser.MaxMethodLength);
+        var b = ParseOk($"{longest} / HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(_head.Method, Is.EqualTo(HttpMethod.Unknown));
+            Assert.That(_head.MethodToken.Text(b), Is.EqualTo(longest));
+        });
+        AssertError($"{longest}M / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+        AssertError($"{new string('M', 5000)} / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+        AssertError($"{longest}M\r\n\r\n", 501);
+        AssertError($"{longest}M(x) / HTTP/1.1\r\nHost: h\r\n\r\n", 501);
+    }
+
+    /// <summary>Decided once 33 token bytes have come, without waiting for a SP or the end of the line.</summary>
+    [Test]
+    public void Method_TooLong_IsJudgedBeforeTheLineEnds()
+    {
+        string longest = new('M', RequestParser.MaxMethodLength);
+        Assert.That(Parse(Bytes(longest)), Is.EqualTo(ParseResult.Incomplete));
+        AssertError(longest + "M", 501);
+        AssertError("\r\n" + longest + "-", 501);
+        Assert.That(Parse(Bytes(longest + " /aaaa")), Is.EqualTo(ParseResult.Incomplete));
+        Assert.That(RequestParser.OversizeStatus(Bytes(longest + " /" + new string('a', 100))), Is.EqualTo(414));
     }
 
     [Test]

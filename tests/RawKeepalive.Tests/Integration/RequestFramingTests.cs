@@ -213,8 +213,8 @@ public sealed class RequestFramingTests : ProxyTestBase
 
     // --- Versions (RFC 9112 2.3, RFC 9113 3.4) ---
 
+    // HTTP/1.2 is served as HTTP/1.1: RequestStrictnessTests.HigherMinorVersion_IsServedAsHttp11
     [TestCase("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", TestName = "Http2Preface_505")]
-    [TestCase("GET / HTTP/1.2\r\nHost: localhost\r\n\r\n", TestName = "Http12_505")]
     [TestCase("GET / HTTP/2.0\r\nHost: localhost\r\n\r\n", TestName = "Http20_505")]
     [TestCase("GET / HTTP/3.0\r\nHost: localhost\r\n\r\n", TestName = "Http30_505")]
     [TestCase("GET / HTTP/0.9\r\nHost: localhost\r\n\r\n", TestName = "Http09VersionInALine_505")]
