@@ -134,8 +134,12 @@ public static class RequestParser
         {
             // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 or beside Content-Length means faulty framing.
             if (head.VersionMinor == 0 || lengthSeen || coding == CodingState.Malformed) return 400;
-            // A body we cannot delimit, or one whose codings (gzip, chunked) the upstream would lose: as nginx, 501.
-            if (coding != CodingState.ChunkedLast || otherCodings) return 501;
+            // RFC 9112 6.3: when chunked is not the final coding (gzip, "chunked, gzip", identity, an empty
+            // list, "chunked;x") the body length cannot be known: 400 and close (nginx: 501).
+            if (coding != CodingState.ChunkedLast) return 400;
+            // Chunked framing around codings we do not implement ("gzip, chunked"): forwarding it as plain
+            // chunked would lose them. 501, as nginx.
+            if (otherCodings) return 501;
             head.Chunked = true;
         }
         if (!authority.IsEmpty)
