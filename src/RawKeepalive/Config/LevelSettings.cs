@@ -24,6 +24,7 @@ internal sealed class LevelSettings
     public NextUpstream? ProxyNextUpstream;
     public int? ProxyNextUpstreamTries;
     public bool? ProxySplice;
+    public bool? UnderscoresInHeaders;
     public List<AccessRule>? Access;
 
     /// <summary>proxy_next_upstream as nginx's bitmask: "off" wins over anything set beside it.</summary>
@@ -66,6 +67,7 @@ internal sealed class LevelSettings
             case "proxy_next_upstream": ProxyNextUpstream = ParseNextUpstream(d, ProxyNextUpstream); return true;
             case "proxy_next_upstream_tries": ProxyNextUpstreamTries = DirectiveArgs.Number(d); return true;
             case "proxy_splice": ProxySplice = DirectiveArgs.Flag(d); return true;
+            case "underscores_in_headers": UnderscoresInHeaders = DirectiveArgs.Flag(d); return true;
             case "allow" or "deny": (Access ??= []).Add(AccessRule.Parse(d)); return true;
             default: return false;
         }
@@ -110,6 +112,7 @@ internal sealed class LevelSettings
         ProxyNextUpstream = ProxyNextUpstream ?? outer.ProxyNextUpstream,
         ProxyNextUpstreamTries = ProxyNextUpstreamTries ?? outer.ProxyNextUpstreamTries,
         ProxySplice = ProxySplice ?? outer.ProxySplice,
+        UnderscoresInHeaders = UnderscoresInHeaders ?? outer.UnderscoresInHeaders,
         Access = Access ?? outer.Access,   // inherited only as a whole list, as nginx's access module
     };
 }

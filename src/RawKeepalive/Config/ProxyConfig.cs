@@ -125,6 +125,11 @@ public sealed class LocationConfig
     /// <summary>proxy_splice (ours, not nginx's): long Content-Length response bodies go through a
     /// worker pipe with splice(2) instead of a user buffer.</summary>
     public bool ProxySplice { get; init; } = true;
+    /// <summary>underscores_in_headers (http, server; default off): whether request field names with '_'
+    /// (<see cref="Http.HeaderKind.Underscored"/>) are forwarded. Merged from the server that serves the
+    /// request (nginx takes it from the listen address's default server unless the target is absolute-form).
+    /// Names that read as framing, hop-by-hop or Host with '_' as '-' are refused by the parser either way.</summary>
+    public bool UnderscoresInHeaders { get; init; }
     /// <summary>proxy_next_upstream: error and timeout are the default; non_idempotent allows replaying POST etc.; off disables.</summary>
     public bool ProxyNextUpstreamError { get; init; } = true;
     public bool ProxyNextUpstreamTimeout { get; init; } = true;

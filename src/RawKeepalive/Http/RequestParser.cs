@@ -97,6 +97,16 @@ public static class RequestParser
             var value = field.Value.Of(buffer);
             switch (field.Kind)
             {
+                case HeaderKind.Other:
+                    // A name with '_' is a valid token, classified here once so the rewriter can drop it
+                    // (underscores_in_headers off) without comparing names; one that reads as framing,
+                    // hop-by-hop or Host with '_' as '-' is refused outright, whatever the setting.
+                    if (field.Name.Of(buffer).Contains((byte)'_'))
+                    {
+                        field.Kind = HeaderNames.ClassifyUnderscored(field.Name.Of(buffer));
+                        if (field.Kind != HeaderKind.Underscored) return 400;
+                    }
+                    break;
                 case HeaderKind.Host:
                     // Two Hosts, or one that is not a host[:port], could route differently here and upstream.
                     // An empty Host is refused too (as nginx): every target we accept has an authority or

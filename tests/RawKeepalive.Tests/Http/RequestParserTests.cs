@@ -152,7 +152,11 @@ public class RequestParserTests
     [TestCase("x-forwarded-for", HeaderKind.XForwardedFor)]
     [TestCase("X-Forwarded-Host", HeaderKind.Other)]
     [TestCase("Hosts", HeaderKind.Other)]
-    [TestCase("Te_", HeaderKind.Other)]
+    [TestCase("Te_", HeaderKind.Underscored)]
+    [TestCase("X_Foo", HeaderKind.Underscored)]
+    [TestCase("_", HeaderKind.Underscored)]
+    [TestCase("X_Forwarded_For", HeaderKind.Underscored)]
+    [TestCase("Accept_Encoding_With_A_Name_Longer_Than_Any_Known", HeaderKind.Underscored)]
     public void HeaderKindsAreCaseInsensitive(string name, HeaderKind kind)
     {
         string value = kind switch
@@ -658,6 +662,50 @@ public class RequestParserTests
         AssertError("\r\n" + longest + "-", 501);
         Assert.That(Parse(Bytes(longest + " /aaaa")), Is.EqualTo(ParseResult.Incomplete));
         Assert.That(RequestParser.OversizeStatus(Bytes(longest + " /" + new string('a', 100))), Is.EqualTo(414));
+    }
+
+    // --- Field names with '_' (valid tokens; nginx's underscores_in_headers) ---
+
+    [Test]
+    public void Underscores_AreClassifiedOnce()
+    {
+        var b = ParseOk("GET / HTTP/1.1\r\nHost: h\r\nX_Foo: 1\r\nX-Foo: 2\r\nx_forwarded_for: 3\r\nX-Forwarded-For: 4\r\n\r\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(_head.Headers[1].Kind, Is.EqualTo(HeaderKind.Underscored));
+            Assert.That(_head.Headers[1].Name(b), Is.EqualTo("X_Foo"));
+            Assert.That(_head.Headers[1].Value(b), Is.EqualTo("1"));
+            Assert.That(_head.Headers[2].Kind, Is.EqualTo(HeaderKind.Other));
+            Assert.That(_head.Headers[3].Kind, Is.EqualTo(HeaderKind.Underscored), "not the X-Forwarded-For that $proxy_add_x_forwarded_for extends");
+            Assert.That(_head.Headers[4].Kind, Is.EqualTo(HeaderKind.XForwardedFor));
+        });
+    }
+
+    /// <summary>Read with '_' as '-' these are framing, hop-by-hop, Host or Expect to an upstream that
+    /// folds underscores (CGI, WSGI, PHP): refused whatever underscores_in_headers says.</summary>
+    [TestCase("Transfer_Encoding: chunked")]
+    [TestCase("transfer_encoding: chunked")]
+    [TestCase("Transfer_encoding: gzip")]
+    [TestCase("Content_Length: 5")]
+    [TestCase("CONTENT_LENGTH: 0")]
+    [TestCase("Keep_Alive: timeout=5")]
+    [TestCase("Proxy_Connection: close")]
+    public void Underscores_FramingOrHopByHopLookalike_Is400(string field) =>
+        AssertError($"POST / HTTP/1.1\r\nHost: h\r\n{field}\r\n\r\n", 400);
+
+    [TestCase("Transfer-Encoding_")]
+    [TestCase("Content__Length")]
+    [TestCase("Proxy-Connection_x")]
+    [TestCase("_Host")]
+    public void Underscores_OtherLookalikes_AreJustUnderscored(string name)
+    {
+        ParseOk($"POST / HTTP/1.1\r\nHost: h\r\n{name}: 1\r\n\r\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(_head.Headers[1].Kind, Is.EqualTo(HeaderKind.Underscored));
+            Assert.That(_head.Chunked, Is.False);
+            Assert.That(_head.ContentLength, Is.EqualTo(-1));
+        });
     }
 
     [Test]
