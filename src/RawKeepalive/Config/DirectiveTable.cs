@@ -56,6 +56,8 @@ public static class DirectiveTable
         new("client_max_body_size", HttpServerLocation, 1, 1, false, Done, Once: true),
         new("client_header_buffer_size", HttpServer, 1, 1, false, Done, Once: true),
         new("large_client_header_buffers", HttpServer, 2, 2, false, Done, Once: true),
+        new("underscores_in_headers", HttpServer, 1, 1, false, Done, Once: true),
+        new("ignore_invalid_headers", HttpServer, 1, 1, false, NoEffect, Once: true),   // invalid names are always 400
         new("access_log", HttpServerLocation, 1, Many, false, Done),
 
         // http, server, location: upstream side
@@ -118,7 +120,7 @@ public static class DirectiveTable
             "ssl_prefer_server_ciphers", "ssl_session_cache", "ssl_session_timeout", "ssl_session_tickets",
             "ssl_stapling", "ssl_stapling_verify", "ssl_trusted_certificate", "ssl_dhparam", "ssl_ecdh_curve",
             "ssl_client_certificate", "ssl_verify_client", "http2", "http3", "quic_retry",
-            "underscores_in_headers", "ignore_invalid_headers", "merge_slashes"),
+            "merge_slashes"),
         .. Unsupported(ServerLocation, "rewrite", "set", "break", "try_files"),
         .. Unsupported(ServerLocation, true, "if"),
         .. Unsupported(Location, "alias", "internal"),

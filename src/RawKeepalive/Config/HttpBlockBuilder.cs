@@ -196,6 +196,11 @@ internal sealed class HttpBlockBuilder
             case "sendfile" or "tcp_nopush" or "tcp_nodelay":
                 DirectiveArgs.Flag(d);
                 return;
+            case "ignore_invalid_headers":
+                // Either way a field name that is not a token is refused with 400 (nginx: dropped when on,
+                // forwarded when off), and a name with '_' follows underscores_in_headers alone.
+                DirectiveArgs.Flag(d);
+                return;
             case "server_tokens":
                 if (d.Args[0] is not ("on" or "off" or "build")) throw ConfigError.At($"invalid value \"{d.Args[0]}\"", d);
                 return;
@@ -280,6 +285,7 @@ internal sealed class HttpBlockBuilder
             ProxyReadTimeoutMs = s.ProxyReadTimeoutMs ?? d.ProxyReadTimeoutMs,
             ProxySplice = s.ProxySplice ?? d.ProxySplice,
             GeneratedHeadersMaxSize = s.GeneratedHeadersMaxSize ?? d.GeneratedHeadersMaxSize,
+            UnderscoresInHeaders = s.UnderscoresInHeaders ?? d.UnderscoresInHeaders,
             ProxyNextUpstreamError = next is null ? d.ProxyNextUpstreamError : !off && next.Value.Error,
             ProxyNextUpstreamTimeout = next is null ? d.ProxyNextUpstreamTimeout : !off && next.Value.Timeout,
             ProxyNextUpstreamNonIdempotent = next is null ? d.ProxyNextUpstreamNonIdempotent : !off && next.Value.NonIdempotent,

@@ -25,6 +25,7 @@ internal sealed class LevelSettings
     public int? ProxyNextUpstreamTries;
     public bool? ProxySplice;
     public int? GeneratedHeadersMaxSize;
+    public bool? UnderscoresInHeaders;
     public List<AccessRule>? Access;
 
     /// <summary>proxy_next_upstream as nginx's bitmask: "off" wins over anything set beside it.</summary>
@@ -68,6 +69,7 @@ internal sealed class LevelSettings
             case "proxy_next_upstream_tries": ProxyNextUpstreamTries = DirectiveArgs.Number(d); return true;
             case "proxy_splice": ProxySplice = DirectiveArgs.Flag(d); return true;
             case "generated_headers_max_size": GeneratedHeadersMaxSize = DirectiveArgs.BufferSize(d); return true;
+            case "underscores_in_headers": UnderscoresInHeaders = DirectiveArgs.Flag(d); return true;
             case "allow" or "deny": (Access ??= []).Add(AccessRule.Parse(d)); return true;
             default: return false;
         }
@@ -113,6 +115,7 @@ internal sealed class LevelSettings
         ProxyNextUpstreamTries = ProxyNextUpstreamTries ?? outer.ProxyNextUpstreamTries,
         ProxySplice = ProxySplice ?? outer.ProxySplice,
         GeneratedHeadersMaxSize = GeneratedHeadersMaxSize ?? outer.GeneratedHeadersMaxSize,
+        UnderscoresInHeaders = UnderscoresInHeaders ?? outer.UnderscoresInHeaders,
         Access = Access ?? outer.Access,   // inherited only as a whole list, as nginx's access module
     };
 }

@@ -129,6 +129,11 @@ public sealed class LocationConfig
     /// headers proxy_set_header makes, a Location, a return text). nginx sizes these without a limit;
     /// past this one the request is answered 431 (the client's bytes made it so) or 500.</summary>
     public int GeneratedHeadersMaxSize { get; init; } = 32 * 1024;
+    /// <summary>underscores_in_headers (http, server; default off): whether request field names with '_'
+    /// (<see cref="Http.HeaderKind.Underscored"/>) are forwarded. Merged from the server that serves the
+    /// request (nginx takes it from the listen address's default server unless the target is absolute-form).
+    /// Names that read as framing, hop-by-hop or Host with '_' as '-' are refused by the parser either way.</summary>
+    public bool UnderscoresInHeaders { get; init; }
     /// <summary>proxy_next_upstream: error and timeout are the default; non_idempotent allows replaying POST etc.; off disables.</summary>
     public bool ProxyNextUpstreamError { get; init; } = true;
     public bool ProxyNextUpstreamTimeout { get; init; } = true;

@@ -8,7 +8,8 @@ public enum ChunkStatus : byte { NeedMore, Data, Done, Error }
 /// <remarks>Framing bytes go through a byte-at-a-time state machine, so a piece may end anywhere;
 /// chunk data is handed out in whole runs. Chunk extensions are checked against their grammar
 /// and ignored; trailer fields are checked as field lines and skipped. default(ChunkedDecoder) is
-/// ready to decode.</remarks>
+/// ready to decode; <see cref="ForRequest"/> makes one that also refuses request trailer fields that
+/// no recipient may act on (RFC 9110 6.5.1).</remarks>
 public struct ChunkedDecoder
 {
     /// <summary>15 hex digits is under 2^60: the size can never overflow a long.</summary>
@@ -45,6 +46,8 @@ public struct ChunkedDecoder
         Error,
     }
 
+    /// <summary>Trailer field names are judged (see <see cref="ForRequest"/>).</summary>
+    private bool _refuseTrailers;
     private State _state;
     /// <summary>The chunk-size being read, then the data bytes of the chunk still due.</summary>
     private long _size;
@@ -52,7 +55,15 @@ public struct ChunkedDecoder
     private int _lineBytes;
     private int _trailerBytes;
 
-    public void Reset() => this = default;
+    /// <summary>A decoder for a request body forwarded unchanged: a trailer field whose name governs
+    /// framing, routing, authentication or content handling (<see cref="IsRefusedTrailer"/>) is an Error
+    /// that consumes nothing of its line, and the start of a trailer line whose name has not wholly
+    /// arrived is held back (NeedMore consumes up to it), so not a byte of a refused field is ever
+    /// counted as sendable.</summary>
+    public static ChunkedDecoder ForRequest() => new() { _refuseTrailers = true };
+
+    /// <summary>Starts a new body; a request decoder stays one.</summary>
+    public void Reset() => this = new ChunkedDecoder { _refuseTrailers = _refuseTrailers };
 
     /// <summary>True once the last chunk, the trailer section and the final CRLF were consumed.</summary>
     public readonly bool IsDone => _state == State.Done;
@@ -67,9 +78,11 @@ public struct ChunkedDecoder
 
     /// <summary>Decodes from the start of <paramref name="input"/>, stopping at the first run of chunk data.
     /// Data: input[dataStart..dataStart+dataLength) is chunk data and consumed == dataStart + dataLength.
-    /// NeedMore: all of input was consumed (framing only, no data). Done: the body ended and
-    /// consumed counts the bytes through its final CRLF (bytes after it belong to the next message).
-    /// Error: malformed framing.</summary>
+    /// NeedMore: all of input was consumed (framing only, no data), except that a request decoder holds
+    /// back an unfinished trailer field name (consumed stops at its line; feed those bytes again with what
+    /// follows). Done: the body ended and consumed counts the bytes through its final CRLF (bytes after it
+    /// belong to the next message). Error: malformed framing, or a refused request trailer field
+    /// (consumed stops at the start of its line).</summary>
     public ChunkStatus Decode(ReadOnlySpan<byte> input, out int consumed, out int dataStart, out int dataLength)
     {
         dataStart = dataLength = 0;
@@ -87,6 +100,24 @@ public struct ChunkedDecoder
                 if (_size == 0) _state = State.DataCr;
                 consumed = i + n;
                 return ChunkStatus.Data;
+            }
+            if (_state == State.TrailerLine && _refuseTrailers && input[i] != HttpChars.CR)
+            {
+                // The first byte of a trailer field line: judge its name before consuming any of it.
+                var rest = input.Slice(i);
+                int name = rest.IndexOfAnyExcept(HttpChars.Token);
+                if (name < 0 && rest.Length <= LongestRefusedTrailer)
+                {
+                    consumed = i;   // may still become a refused name: hold the line back
+                    return ChunkStatus.NeedMore;
+                }
+                if (name > 0 && rest[name] == (byte)':' && IsRefusedTrailer(rest.Slice(0, name)))
+                {
+                    _state = State.Error;
+                    consumed = i;
+                    return ChunkStatus.Error;
+                }
+                // Otherwise the state machine reads the line (and refuses one that is not a field line).
             }
             if (!Step(input[i]))
             {
@@ -253,6 +284,52 @@ public struct ChunkedDecoder
     private bool Go(State next)
     {
         _state = next;
+        return true;
+    }
+
+    /// <summary>The longest name <see cref="IsRefusedTrailer"/> refuses ("proxy-authorization", "if-unmodified-since").</summary>
+    public const int LongestRefusedTrailer = 19;
+
+    /// <summary>Trailer fields a request must not carry to an upstream (RFC 9110 6.5.1: fields needed before
+    /// the content is processed cannot be sent in trailers, and 6.5.2: a recipient must not merge one into
+    /// the header section, which an upstream that does not know the rule might do). Case-insensitive, with
+    /// '_' read as '-' (an upstream that folds underscores would read Content_Length as Content-Length):
+    /// message framing (Content-Length, Transfer-Encoding, Trailer), routing (Host), connection handling
+    /// (Connection, Keep-Alive, Proxy-Connection, TE, Upgrade), request modifiers (Expect, Max-Forwards,
+    /// Cache-Control, Pragma, Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since,
+    /// If-Range), authentication and state (Authorization, Proxy-Authorization, WWW-Authenticate,
+    /// Proxy-Authenticate, Cookie, Set-Cookie), content handling (Content-Type, Content-Encoding,
+    /// Content-Range), and response control (Age, Date, Expires, Location, Retry-After, Vary, Warning).</summary>
+    public static bool IsRefusedTrailer(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 => Is(name, "te"u8),
+        3 => Is(name, "age"u8),
+        4 => Is(name, "host"u8) || Is(name, "date"u8) || Is(name, "vary"u8),
+        5 => Is(name, "range"u8),
+        6 => Is(name, "cookie"u8) || Is(name, "expect"u8) || Is(name, "pragma"u8),
+        7 => Is(name, "trailer"u8) || Is(name, "upgrade"u8) || Is(name, "expires"u8) || Is(name, "warning"u8),
+        8 => Is(name, "if-match"u8) || Is(name, "if-range"u8) || Is(name, "location"u8),
+        10 => Is(name, "connection"u8) || Is(name, "keep-alive"u8) || Is(name, "set-cookie"u8),
+        11 => Is(name, "retry-after"u8),
+        12 => Is(name, "content-type"u8) || Is(name, "max-forwards"u8),
+        13 => Is(name, "authorization"u8) || Is(name, "cache-control"u8) || Is(name, "content-range"u8) || Is(name, "if-none-match"u8),
+        14 => Is(name, "content-length"u8),
+        16 => Is(name, "content-encoding"u8) || Is(name, "proxy-connection"u8) || Is(name, "www-authenticate"u8),
+        17 => Is(name, "transfer-encoding"u8) || Is(name, "if-modified-since"u8),
+        18 => Is(name, "proxy-authenticate"u8),
+        19 => Is(name, "proxy-authorization"u8) || Is(name, "if-unmodified-since"u8),
+        _ => false,
+    };
+
+    /// <summary><paramref name="name"/> equals <paramref name="lower"/> ignoring ASCII case, '_' standing for '-'.</summary>
+    private static bool Is(ReadOnlySpan<byte> name, ReadOnlySpan<byte> lower)
+    {
+        for (int i = 0; i < name.Length; i++)
+        {
+            byte b = name[i];
+            byte folded = b == (byte)'_' ? (byte)'-' : (uint)(b - 'A') <= 'Z' - 'A' ? (byte)(b | 0x20) : b;
+            if (folded != lower[i]) return false;
+        }
         return true;
     }
 

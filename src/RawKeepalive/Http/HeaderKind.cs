@@ -18,6 +18,10 @@ public enum HeaderKind : byte
     Date,
     Server,
     XForwardedFor,
+    /// <summary>A request field name with an '_' (a valid token) that is none of the above with '_'
+    /// read as '-' (those are refused by the parser). Set only by the request parser: dropped on the
+    /// way upstream unless underscores_in_headers is on, as nginx drops them by default.</summary>
+    Underscored,
 }
 
 public static class HeaderKinds

@@ -20,5 +20,25 @@ internal static class HeaderNames
         _ => HeaderKind.Other,
     };
 
+    /// <summary>The longest name <see cref="Classify"/> knows ("transfer-encoding").</summary>
+    private const int LongestKnown = 17;
+
+    /// <summary>The kind of a request field name that contains '_': <see cref="HeaderKind.Underscored"/>,
+    /// unless the name read with every '_' as '-' is framing, hop-by-hop, Host or Expect (Transfer_Encoding,
+    /// Content_Length, Keep_Alive, Proxy_Connection): then that kind, which the parser refuses. Such a name
+    /// is framing or hop-by-hop to any upstream that folds '_' into '-' (CGI, WSGI, Rack and PHP map both
+    /// spellings to one variable), so it must never reach one.</summary>
+    public static HeaderKind ClassifyUnderscored(ReadOnlySpan<byte> name)
+    {
+        if (name.Length > LongestKnown) return HeaderKind.Underscored;
+        Span<byte> folded = stackalloc byte[LongestKnown];
+        folded = folded.Slice(0, name.Length);
+        name.CopyTo(folded);
+        folded.Replace((byte)'_', (byte)'-');
+        var kind = Classify(folded);
+        return kind.IsHopByHop() || kind is HeaderKind.Host or HeaderKind.ContentLength or HeaderKind.TransferEncoding or HeaderKind.Expect
+            ? kind : HeaderKind.Underscored;
+    }
+
     private static bool Is(ReadOnlySpan<byte> name, ReadOnlySpan<byte> lower) => Ascii.EqualsIgnoreCase(name, lower);
 }

@@ -16,7 +16,11 @@ public sealed class RequestHead
     /// <summary>The query without its '?'; HasQuery tells an empty query from none.</summary>
     public Slice Query;
     public bool HasQuery;
-    /// <summary>0 for HTTP/1.0, 1 for HTTP/1.1.</summary>
+    /// <summary>"OPTIONS * HTTP/1.x": a question about the server itself (RFC 9110 9.3.7), which names no
+    /// resource to route. Set only for the asterisk-form target (which only OPTIONS may use); the
+    /// connection answers it locally instead of forwarding it. Path is then the "*".</summary>
+    public bool IsAsteriskOptions;
+    /// <summary>0 for HTTP/1.0, 1 for HTTP/1.1 and any higher HTTP/1.x (served as HTTP/1.1).</summary>
     public int VersionMinor;
 
     public readonly HeaderField[] Headers = new HeaderField[MaxHeaders];
@@ -39,7 +43,7 @@ public sealed class RequestHead
     public bool ConnectionNamesOthers;
     public Slice ConnectionValue;
 
-    /// <summary>The status to answer with when Parse returned Error: 400, 414, 431, 501 or 505.</summary>
+    /// <summary>The status to answer with when Parse returned Error: 400, 405 (CONNECT), 414, 431, 501 or 505.</summary>
     public int ErrorStatus;
 
     /// <summary>HTTP/1.1 keeps the connection unless "close"; HTTP/1.0 only with "keep-alive".</summary>
@@ -51,7 +55,7 @@ public sealed class RequestHead
     {
         Method = HttpMethod.Unknown;
         MethodToken = Target = Path = Query = Host = ConnectionValue = default;
-        HasQuery = HasHost = ExpectContinue = Chunked = false;
+        HasQuery = IsAsteriskOptions = HasHost = ExpectContinue = Chunked = false;
         ConnectionClose = ConnectionKeepAlive = ConnectionUpgrade = ConnectionNamesOthers = false;
         VersionMinor = 0;
         HeaderCount = 0;

@@ -10,6 +10,9 @@ public static class RequestParser
     /// over from a client that ended a body with an extra CRLF); more than a few is not a request.</summary>
     public const int MaxLeadingEmptyLines = 4;
 
+    /// <summary>A method with more token bytes than this is answered 501 (RFC 9112 3), as soon as they arrive.</summary>
+    public const int MaxMethodLength = RequestLine.MaxMethodLength;
+
     /// <summary>Parses the head at the start of <paramref name="buffer"/> into <paramref name="head"/>
     /// (which it resets first). Incomplete: the blank line that ends the head has not arrived.
     /// Error: head.ErrorStatus says which status to answer with.</summary>
@@ -42,7 +45,10 @@ public static class RequestParser
     /// how the head was split across reads.</summary>
     private static ParseResult ParsePartial(ReadOnlySpan<byte> buffer, int start, RequestHead head)
     {
-        int lineEnd = buffer.Slice(start).IndexOf((byte)'\n');
+        // A method is judged by its first 33 bytes, however long the line turns out (RFC 9112 3: 501).
+        var line = buffer.Slice(start);
+        if (RequestLine.IsMethodTooLong(line, line.IndexOfAnyExcept(HttpChars.Token))) return Fail(head, 501);
+        int lineEnd = line.IndexOf((byte)'\n');
         if (lineEnd >= 0)
         {
             int pos = start;
@@ -91,10 +97,21 @@ public static class RequestParser
             var value = field.Value.Of(buffer);
             switch (field.Kind)
             {
+                case HeaderKind.Other:
+                    // A name with '_' is a valid token, classified here once so the rewriter can drop it
+                    // (underscores_in_headers off) without comparing names; one that reads as framing,
+                    // hop-by-hop or Host with '_' as '-' is refused outright, whatever the setting.
+                    if (field.Name.Of(buffer).Contains((byte)'_'))
+                    {
+                        field.Kind = HeaderNames.ClassifyUnderscored(field.Name.Of(buffer));
+                        if (field.Kind != HeaderKind.Underscored) return 400;
+                    }
+                    break;
                 case HeaderKind.Host:
                     // Two Hosts, or one that is not a host[:port], could route differently here and upstream.
-                    // An empty Host is valid (RFC 9112 3.2: a target without authority); the default server takes it.
-                    if (hostSeen || !HttpChars.IsHost(value)) return 400;
+                    // An empty Host is refused too (as nginx): every target we accept has an authority or
+                    // is "*", so RFC 9112 3.2's empty Host for a target without one never applies.
+                    if (hostSeen || !HttpChars.IsAuthority(value)) return 400;
                     hostSeen = true;
                     head.Host = field.Value;
                     head.HasHost = true;
@@ -127,8 +144,12 @@ public static class RequestParser
         {
             // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 or beside Content-Length means faulty framing.
             if (head.VersionMinor == 0 || lengthSeen || coding == CodingState.Malformed) return 400;
-            // A body we cannot delimit, or one whose codings (gzip, chunked) the upstream would lose: as nginx, 501.
-            if (coding != CodingState.ChunkedLast || otherCodings) return 501;
+            // RFC 9112 6.3: when chunked is not the final coding (gzip, "chunked, gzip", identity, an empty
+            // list, "chunked;x") the body length cannot be known: 400 and close (nginx: 501).
+            if (coding != CodingState.ChunkedLast) return 400;
+            // Chunked framing around codings we do not implement ("gzip, chunked"): forwarding it as plain
+            // chunked would lose them. 501, as nginx.
+            if (otherCodings) return 501;
             head.Chunked = true;
         }
         if (!authority.IsEmpty)

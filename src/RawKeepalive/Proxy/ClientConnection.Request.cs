@@ -76,6 +76,11 @@ public sealed unsafe partial class ClientConnection
         _location = _server.Match(path.IsEmpty ? "/"u8 : path);
 
         if (!StartRequestBody()) return;
+        if (_req.IsAsteriskOptions)
+        {
+            RespondOptionsAsterisk();
+            return;
+        }
         if (_location is null)
         {
             RespondLocal(404, close: false);
@@ -112,7 +117,7 @@ public sealed unsafe partial class ClientConnection
         {
             // De-chunked from the start: the pass-through scan above is forgotten.
             _bodyMode = RequestBodyMode.Buffered;
-            _reqChunks = default;
+            _reqChunks = ChunkedDecoder.ForRequest();
             _bodyScan = _bodyPos;
             _bodyComplete = false;
         }
@@ -140,8 +145,7 @@ public sealed unsafe partial class ClientConnection
     /// <summary>Sets up body framing and scans what is already buffered. False when the request was answered.</summary>
     private bool StartRequestBody()
     {
-        _reqChunks = default;
-        _reqChunks.Reset();
+        _reqChunks = ChunkedDecoder.ForRequest();
         if (_req.Chunked)
         {
             _bodyMode = RequestBodyMode.ChunkedPassthrough;
@@ -386,9 +390,12 @@ public sealed unsafe partial class ClientConnection
     private bool ReadRequestBody()
     {
         if (!ReadReady) return false;
-        if (_bodyPos == _end && _headSent)
+        if (_headSent && _bodyPos == _bodyScan && (_bodyPos == _end || _end == BufferSize))
         {
-            _start = _end = _bodyPos = _bodyScan = _headStart = 0;
+            int held = _end - _bodyPos;   // the start of a trailer line the decoder holds back, usually none
+            Buffer.MemoryCopy(BufferPointer + _bodyPos, BufferPointer, held, held);
+            _start = _bodyPos = _bodyScan = _headStart = 0;
+            _end = held;
             _headBuffered = false;
         }
         if (_end == BufferSize) return false;
@@ -437,6 +444,7 @@ public sealed unsafe partial class ClientConnection
                     _bufferedLength += dl;
                 }
                 _bodyPos += consumed;
+                if (status == ChunkStatus.NeedMore) break;   // it may hold back the start of a trailer line
             }
             if (_reqChunks.IsDone)
             {
@@ -447,8 +455,13 @@ public sealed unsafe partial class ClientConnection
             }
             if (!ReadReady) return false;
             // The head stays (the request is built from it once the body is whole); decoded bytes go.
-            if (_bodyPos == _end) _end = _bodyPos = _bodyScan = _bodyStart;
-            else if (_end == BufferSize) return false;
+            if (_bodyPos == _end || _end == BufferSize)
+            {
+                int held = _end - _bodyPos;   // as in ReadRequestBody
+                Buffer.MemoryCopy(BufferPointer + _bodyPos, BufferPointer + _bodyStart, held, held);
+                _bodyPos = _bodyScan = _bodyStart;
+                _end = _bodyStart + held;
+            }
             var r = SocketInterop.Receive(Fd, BufferPointer + _end, BufferSize - _end);
             if (r.Value > 0) _end += (int)r.Value;
             else if (r.IsAgain)

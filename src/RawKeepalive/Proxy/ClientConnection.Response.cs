@@ -636,6 +636,7 @@ public sealed unsafe partial class ClientConnection
         _bodyMode = RequestBodyMode.None;
         _bodyComplete = true;
         _start = _bodyPos = _bodyScan = _end;
-        RespondLocal(status, close: true);
+        // RFC 9110 15.5.6: a 405 names the methods that are allowed (nginx's has no Allow).
+        SendLocal(status, close: true, status == 405 ? new LocalContent { Lines = AllowLine } : default);
     }
 }

@@ -40,13 +40,16 @@ public static unsafe class RequestHeadRewriter
     }
 
     /// <summary>Hop-by-hop headers, framing we regenerate, Host and every header a proxy_set_header
-    /// replaces, and whatever the client's Connection header names.</summary>
+    /// replaces, whatever the client's Connection header names, and names with '_' unless
+    /// underscores_in_headers is on.</summary>
     private static bool Drops(ref HeaderField h, RequestHead req, ReadOnlySpan<byte> head, LocationRuntime location)
     {
         // Host comes from proxy_set_header (Host $proxy_host by default), Expect is answered here,
         // and the framing headers are regenerated for the body as it is sent.
         if (h.Kind.IsHopByHop() || h.Kind is HeaderKind.Host or HeaderKind.Expect or HeaderKind.TransferEncoding or HeaderKind.ContentLength)
             return true;
+        // The parser classified names with '_' (and refused those that would read as framing or Host).
+        if (h.Kind == HeaderKind.Underscored && !location.Config.UnderscoresInHeaders) return true;
         var name = h.Name.Of(head);
         if (location.SetsHeader(name)) return true;
         return req.ConnectionNamesOthers && ConnectionTokens.ConnectionNames(req.ConnectionValue.Of(head), name);

@@ -225,4 +225,126 @@ public class ChunkedDecoderTests
         Assert.That(d.Skip(new byte[100_000], out consumed), Is.EqualTo(ChunkStatus.NeedMore));
         Assert.That(consumed, Is.EqualTo(100_000));
     }
+
+    // --- Request trailers (ChunkedDecoder.ForRequest): RFC 9110 6.5.1 ---
+
+    /// <summary>Every name the request decoder refuses, as the docs of IsRefusedTrailer list them.</summary>
+    private static readonly string[] RefusedTrailers =
+    [
+        "Content-Length", "Transfer-Encoding", "Trailer", "Host", "Connection", "Keep-Alive", "Proxy-Connection", "TE",
+        "Upgrade", "Expect", "Max-Forwards", "Cache-Control", "Pragma", "Range", "If-Match", "If-None-Match",
+        "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Authorization", "Proxy-Authorization",
+        "WWW-Authenticate", "Proxy-Authenticate", "Cookie", "Set-Cookie", "Content-Type", "Content-Encoding",
+        "Content-Range", "Age", "Date", "Expires", "Location", "Retry-After", "Vary", "Warning",
+    ];
+
+    [Test]
+    public void RefusedTrailerNames_AreExactlyTheListedOnes_CaseInsensitive_UnderscoreAsDash()
+    {
+        Assert.Multiple(() =>
+        {
+            foreach (string name in RefusedTrailers)
+            {
+                Assert.That(ChunkedDecoder.IsRefusedTrailer(Bytes(name)), Is.True, name);
+                Assert.That(ChunkedDecoder.IsRefusedTrailer(Bytes(name.ToUpperInvariant())), Is.True, name.ToUpperInvariant());
+                Assert.That(ChunkedDecoder.IsRefusedTrailer(Bytes(name.ToLowerInvariant().Replace('-', '_'))), Is.True, name + " with '_'");
+                Assert.That(ChunkedDecoder.IsRefusedTrailer(Bytes(name + "s")), Is.False, name + "s");
+                Assert.That(ChunkedDecoder.IsRefusedTrailer(Bytes("X-" + name)), Is.False, "X-" + name);
+            }
+            Assert.That(RefusedTrailers.Max(n => n.Length), Is.EqualTo(ChunkedDecoder.LongestRefusedTrailer));
+            foreach (string allowed in new[] { "X-Checksum", "Server-Timing", "Digest", "ETag", "Content-MD5", "X-Content-Length", "T", "Hos" })
+                Assert.That(ChunkedDecoder.IsRefusedTrailer(Bytes(allowed)), Is.False, allowed);
+        });
+    }
+
+    /// <summary>A refused trailer is an Error that consumes nothing of its line: the bytes before it
+    /// (the data, the last chunk, any allowed trailer before it) are all that is ever sendable.</summary>
+    [TestCase("Content-Length: 5")]
+    [TestCase("transfer-encoding: chunked")]
+    [TestCase("Host: evil.example")]
+    [TestCase("Authorization: Basic YTpi")]
+    [TestCase("Content_Type: text/html")]
+    [TestCase("TE:")]
+    public void RequestDecoder_RefusedTrailer_IsAnErrorAtTheStartOfItsLine(string field)
+    {
+        string before = "5\r\nhello\r\n0\r\nX-Checksum: abc\r\n";
+        var b = Bytes(before + field + "\r\n\r\n");
+        var d = ChunkedDecoder.ForRequest();
+        Assert.That(d.Skip(b, out int consumed), Is.EqualTo(ChunkStatus.Error));
+        Assert.That(consumed, Is.EqualTo(before.Length), "not a byte of the refused line is consumed");
+        Assert.That(d.Skip(Bytes("0\r\n\r\n"), out _), Is.EqualTo(ChunkStatus.Error), "the error sticks");
+
+        // The plain decoder (responses) skips the same trailer as before.
+        var plain = new ChunkedDecoder();
+        Assert.That(plain.Skip(b, out consumed), Is.EqualTo(ChunkStatus.Done));
+        Assert.That(consumed, Is.EqualTo(b.Length));
+    }
+
+    /// <summary>However the body is split across reads, what the request decoder has consumed (what the
+    /// proxy may forward) never reaches into the refused line, and every split ends in the same Error.</summary>
+    [Test]
+    public void RequestDecoder_EverySplit_NeverConsumesARefusedLine()
+    {
+        string before = "5\r\nhello\r\n0\r\nX-A: 1\r\n";
+        var b = Bytes(before + "Content-Length: 31337\r\nX-B: 2\r\n\r\n");
+        for (int cut1 = 0; cut1 <= b.Length; cut1++)
+        for (int cut2 = cut1; cut2 <= b.Length; cut2 += 3)
+        {
+            var (status, sendable) = SkipInReads(b, [cut1, cut2, b.Length]);
+            Assert.That(status, Is.EqualTo(ChunkStatus.Error), $"cuts {cut1}, {cut2}");
+            Assert.That(sendable, Is.LessThanOrEqualTo(before.Length), $"cuts {cut1}, {cut2}");
+        }
+    }
+
+    /// <summary>Allowed trailers pass, split anywhere, to the same end as a whole feed; a trailer name still
+    /// arriving is held back (consumed stops at its line) and fed again with what follows.</summary>
+    [Test]
+    public void RequestDecoder_AllowedTrailers_Pass_InAnySplit()
+    {
+        string body = "5\r\nhello\r\n0\r\nX-Checksum: abc\r\nServer-Timing: db;dur=53\r\nX-A-Very-Long-Trailer-Name-Indeed: 1\r\n\r\n";
+        var b = Bytes(body + "GET / HTTP/1.1\r\n");
+        var whole = ChunkedDecoder.ForRequest();
+        Assert.That(whole.Skip(b, out int end), Is.EqualTo(ChunkStatus.Done));
+        Assert.That(end, Is.EqualTo(body.Length));
+        for (int cut1 = 0; cut1 <= b.Length; cut1++)
+        for (int cut2 = cut1; cut2 <= b.Length; cut2 += 5)
+            Assert.That(SkipInReads(b, [cut1, cut2, b.Length]), Is.EqualTo((ChunkStatus.Done, body.Length)), $"cuts {cut1}, {cut2}");
+
+        var d = ChunkedDecoder.ForRequest();
+        var held = Bytes("5\r\nhello\r\n0\r\nX-Check");
+        Assert.That(d.Skip(held, out int consumed), Is.EqualTo(ChunkStatus.NeedMore));
+        Assert.That(consumed, Is.EqualTo("5\r\nhello\r\n0\r\n".Length), "the unfinished name is held back");
+        Assert.That(d.Skip(Bytes("X-Checksum: 1\r\n\r\n"), out consumed), Is.EqualTo(ChunkStatus.Done));
+        var longName = Bytes("X-" + new string('n', ChunkedDecoder.LongestRefusedTrailer));
+        d = ChunkedDecoder.ForRequest();
+        Assert.That(d.Skip(Bytes("0\r\n"), out _), Is.EqualTo(ChunkStatus.NeedMore));
+        Assert.That(d.Skip(longName, out consumed), Is.EqualTo(ChunkStatus.NeedMore));
+        Assert.That(consumed, Is.EqualTo(longName.Length), "a name too long to be refused is not held");
+    }
+
+    [Test]
+    public void RequestDecoder_StaysOneAcrossReset()
+    {
+        var d = ChunkedDecoder.ForRequest();
+        Assert.That(d.Skip(Bytes("0\r\n\r\n"), out _), Is.EqualTo(ChunkStatus.Done));
+        d.Reset();
+        Assert.That(d.Skip(Bytes("0\r\nHost: x\r\n\r\n"), out _), Is.EqualTo(ChunkStatus.Error));
+    }
+
+    /// <summary>Skips <paramref name="b"/> as the proxy does: each read appends bytes, the decoder sees what
+    /// it has not consumed yet. Returns the final status and the bytes consumed (the sendable ones).</summary>
+    private static (ChunkStatus Status, int Consumed) SkipInReads(byte[] b, int[] readEnds)
+    {
+        var d = ChunkedDecoder.ForRequest();
+        int scanned = 0;
+        var status = ChunkStatus.NeedMore;
+        foreach (int available in readEnds)
+        {
+            status = d.Skip(b.AsSpan(scanned, available - scanned), out int consumed);
+            Assert.That(consumed, Is.InRange(0, available - scanned));
+            scanned += consumed;
+            if (status != ChunkStatus.NeedMore) break;
+        }
+        return (status, scanned);
+    }
 }

@@ -27,8 +27,8 @@ public class ParserFuzzTests
     /// <summary>A case is a few KiB at most and parses in microseconds: this only catches a real hang.</summary>
     private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(20);
 
-    /// <summary>The statuses a request head may be refused with (issue 5: framing, limits, versions).</summary>
-    private static readonly int[] RequestStatuses = [400, 413, 414, 431, 501, 505];
+    /// <summary>The statuses a request head may be refused with (issue 5: framing, limits, versions; 405 for CONNECT).</summary>
+    private static readonly int[] RequestStatuses = [400, 405, 413, 414, 431, 501, 505];
 
     private static readonly string[] RequestSeeds =
     [
@@ -39,7 +39,7 @@ public class ParserFuzzTests
         "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
         "GET http://example.com:81/abs?q HTTP/1.1\r\nHost: ignored.example\r\n\r\n",
         "OPTIONS * HTTP/1.1\r\nHost: example.com\r\n\r\n",
-        "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        "PROPFIND /dav/a%20b?x=1 HTTP/1.1\r\nHost: [::1]:8080\r\nDepth: 1\r\nX_Custom: 1\r\n\r\n",
         "\r\nHEAD /x HTTP/1.1\r\nHost: a\r\nConnection: close, X-Trace\r\nX-Trace: 1\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
     ];
 
