@@ -7,6 +7,8 @@ using RawKeepalive.Loop;
 using RawKeepalive.Native;
 using RawKeepalive.Process;
 using RawKeepalive.Proxy;
+using RawKeepalive.Routing;
+using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Benchmarks;
 

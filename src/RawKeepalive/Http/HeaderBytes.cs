@@ -1,4 +1,3 @@
-using RawKeepalive.Loop;
 
 namespace RawKeepalive.Http;
 

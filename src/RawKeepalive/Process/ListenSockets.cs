@@ -2,6 +2,7 @@ using RawKeepalive.Config;
 using RawKeepalive.Native;
 using RawKeepalive.Proxy;
 using RawKeepalive.Upstream;
+using RawKeepalive.Routing;
 
 namespace RawKeepalive.Process;
 

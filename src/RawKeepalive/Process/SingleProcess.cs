@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using RawKeepalive.Config;
 using RawKeepalive.Observability;
 using RawKeepalive.Proxy;
+using RawKeepalive.Routing;
 
 namespace RawKeepalive.Process;
 

@@ -1,7 +1,7 @@
 using RawKeepalive.Config;
 using RawKeepalive.Http;
-using RawKeepalive.Loop;
 using RawKeepalive.Observability;
+using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Proxy;
 

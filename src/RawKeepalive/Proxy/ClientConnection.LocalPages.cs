@@ -1,5 +1,4 @@
 using RawKeepalive.Http;
-using RawKeepalive.Loop;
 using RawKeepalive.Native;
 using RawKeepalive.Observability;
 

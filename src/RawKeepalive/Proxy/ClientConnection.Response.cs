@@ -3,6 +3,8 @@ using RawKeepalive.Http;
 using RawKeepalive.Loop;
 using RawKeepalive.Native;
 using RawKeepalive.Observability;
+using RawKeepalive.Upstream;
+using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Proxy;
 

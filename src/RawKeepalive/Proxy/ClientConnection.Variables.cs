@@ -1,4 +1,5 @@
 using RawKeepalive.Http;
+using RawKeepalive.Routing;
 
 namespace RawKeepalive.Proxy;
 

@@ -1,6 +1,6 @@
 using RawKeepalive.Http;
-using RawKeepalive.Loop;
 using RawKeepalive.Native;
+using RawKeepalive.Routing;
 
 namespace RawKeepalive.Proxy;
 

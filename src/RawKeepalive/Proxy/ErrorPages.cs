@@ -1,5 +1,4 @@
 using RawKeepalive.Http;
-using RawKeepalive.Loop;
 
 namespace RawKeepalive.Proxy;
 

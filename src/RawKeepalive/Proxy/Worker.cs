@@ -3,6 +3,8 @@ using RawKeepalive.Loop;
 using RawKeepalive.Native;
 using RawKeepalive.Observability;
 using RawKeepalive.Upstream;
+using RawKeepalive.Http;
+using RawKeepalive.Routing;
 
 namespace RawKeepalive.Proxy;
 

@@ -3,6 +3,7 @@ using NUnit.Framework;
 using RawKeepalive.Config;
 using RawKeepalive.Proxy;
 using static RawKeepalive.Tests.Config.ConfigText;
+using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Tests.Config;
 

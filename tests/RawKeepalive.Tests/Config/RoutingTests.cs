@@ -6,6 +6,8 @@ using RawKeepalive.Native;
 using RawKeepalive.Proxy;
 using RawKeepalive.Upstream;
 using static RawKeepalive.Tests.Config.ConfigText;
+using RawKeepalive.Routing;
+using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Tests.Config;
 

@@ -3,6 +3,8 @@ using NUnit.Framework;
 using RawKeepalive.Config;
 using RawKeepalive.Proxy;
 using static RawKeepalive.Tests.Config.ConfigText;
+using RawKeepalive.Transforms;
+using RawKeepalive.Routing;
 
 namespace RawKeepalive.Tests.Config;
 

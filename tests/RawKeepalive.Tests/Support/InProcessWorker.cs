@@ -4,6 +4,7 @@ using RawKeepalive.Observability;
 using RawKeepalive.Process;
 using RawKeepalive.Proxy;
 using RawKeepalive.Upstream;
+using RawKeepalive.Routing;
 
 namespace RawKeepalive.Tests.Support;
 

@@ -1,4 +1,4 @@
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Loop;
 
 /// <summary>worker_connections slots shared by client and upstream connections (as nginx counts
 /// them). A slot's generation changes on every reuse, so an event or timer meant for a closed

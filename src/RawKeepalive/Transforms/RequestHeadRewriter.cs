@@ -1,7 +1,8 @@
 using RawKeepalive.Http;
 using RawKeepalive.Loop;
+using RawKeepalive.Routing;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Transforms;
 
 /// <summary>The part of the upstream request head that comes from the client: the request line
 /// (path under the location's proxy_pass URI, query kept, the upstream's HTTP version) and the

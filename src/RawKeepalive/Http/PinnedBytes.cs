@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace RawKeepalive.Loop;
+namespace RawKeepalive.Http;
 
 /// <summary>Byte arrays on the pinned object heap, so an iovec can point at them across partial
 /// writes: literals of generated headers, compiled template text, error pages.</summary>

@@ -1,6 +1,6 @@
 using RawKeepalive.Config;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Routing;
 
 /// <summary>The locations of one level (a server, or the inside of a location) split as nginx splits
 /// them: exact and prefix ("static") locations, and regex locations in config order.</summary>

@@ -8,8 +8,9 @@ using RawKeepalive.Process;
 using RawKeepalive.Proxy;
 using RawKeepalive.Tests.Config;
 using RawKeepalive.Tests.Http;
+using RawKeepalive.Routing;
 
-namespace RawKeepalive.Tests.Proxy;
+namespace RawKeepalive.Tests.Transforms;
 
 /// <summary>A head rewriter's inputs and output as the worker has them: head bytes pinned (the
 /// iovecs point into them), the iovec array in native memory, and the gather list read back as

@@ -1,7 +1,7 @@
 using RawKeepalive.Http;
 using RawKeepalive.Loop;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Transforms;
 
 /// <summary>The part of the client's response head that comes from the upstream: the status line
 /// (always sent as HTTP/1.1) and the upstream header lines that survive, as iovecs over the

@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Text;
 using RawKeepalive.Http;
 using RawKeepalive.Config;
+using RawKeepalive.Proxy;
+using RawKeepalive.Routing;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Transforms;
 
 /// <summary>Evaluates a map's variable for a request (ngx_http_map_variable): the source template is
 /// written into a buffer of its exact length, then looked up in nginx's order (exact string,

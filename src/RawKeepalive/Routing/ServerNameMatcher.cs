@@ -1,7 +1,7 @@
 using System.Text;
 using RawKeepalive.Config;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Routing;
 
 /// <summary>nginx's virtual server selection for one listen address (ngx_http_find_virtual_server):
 /// an exact name, else the longest "*.example.com" mask, else the longest "www.example.*" mask, else the

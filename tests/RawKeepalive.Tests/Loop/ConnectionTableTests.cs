@@ -1,7 +1,8 @@
 using NUnit.Framework;
 using RawKeepalive.Proxy;
+using RawKeepalive.Loop;
 
-namespace RawKeepalive.Tests.Proxy;
+namespace RawKeepalive.Tests.Loop;
 
 /// <summary>Slot tokens: a reused slot gets a new generation, and however often a slot is reused its
 /// token never sets the top two bits, which mark listener and wake-up events in the worker.</summary>

@@ -2,8 +2,9 @@ using NUnit.Framework;
 using RawKeepalive.Http;
 using RawKeepalive.Proxy;
 using RawKeepalive.Tests.Http;
+using RawKeepalive.Transforms;
 
-namespace RawKeepalive.Tests.Proxy;
+namespace RawKeepalive.Tests.Transforms;
 
 /// <summary>The head rewriters run once per request on the worker's loop thread: they must not allocate.</summary>
 [TestFixture, CancelAfter(60_000)]

@@ -2,7 +2,7 @@ using RawKeepalive.Upstream;
 using System.Text;
 using RawKeepalive.Config;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Routing;
 
 /// <summary>A server block as the worker uses it: names pre-encoded, locations as a tree of levels.</summary>
 public sealed class ServerRuntime

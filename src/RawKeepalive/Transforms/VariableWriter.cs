@@ -1,8 +1,10 @@
 using RawKeepalive.Config;
 using RawKeepalive.Http;
 using RawKeepalive.Native;
+using RawKeepalive.Proxy;
+using RawKeepalive.Routing;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Transforms;
 
 /// <summary>Evaluates a compiled value template for the request a client connection is on, writing
 /// bytes straight into the head being generated (or counting them, with a measuring writer): no

@@ -1,9 +1,9 @@
-using RawKeepalive.Loop;
+using RawKeepalive.Http;
 using System.Text;
 using RawKeepalive.Config;
 using RawKeepalive.Upstream;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Routing;
 
 /// <summary>A location as the worker uses it: config plus everything pre-encoded to bytes and the
 /// idle pool its requests draw from.</summary>

@@ -1,6 +1,6 @@
 using RawKeepalive.Native;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Routing;
 
 /// <summary>A listening socket and the server blocks that share its address.</summary>
 public sealed class Listener(int fd, SockAddr address, ServerRuntime[] servers, ServerRuntime defaultServer)

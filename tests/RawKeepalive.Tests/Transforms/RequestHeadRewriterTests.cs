@@ -1,8 +1,9 @@
 using NUnit.Framework;
 using RawKeepalive.Proxy;
 using RawKeepalive.Tests.Http;
+using RawKeepalive.Transforms;
 
-namespace RawKeepalive.Tests.Proxy;
+namespace RawKeepalive.Tests.Transforms;
 
 /// <summary>What the upstream receives of the client's head: the request line as rewritten for the
 /// location and the header lines that survive, with runs of adjacent lines in one iovec.</summary>

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Transforms;
 
 /// <summary>$msec, $time_local and $time_iso8601 formatted straight into bytes (no DateTime formatting
 /// strings, no allocation). Each fills at most <see cref="MaxLength"/> bytes of its destination.</summary>

@@ -1,8 +1,9 @@
 using NUnit.Framework;
 using RawKeepalive.Proxy;
 using RawKeepalive.Tests.Http;
+using RawKeepalive.Transforms;
 
-namespace RawKeepalive.Tests.Proxy;
+namespace RawKeepalive.Tests.Transforms;
 
 /// <summary>What the client receives of the upstream's head: its status line under our version and
 /// the header lines that survive, with runs of adjacent lines in one iovec.</summary>

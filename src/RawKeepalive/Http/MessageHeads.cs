@@ -1,6 +1,6 @@
 using RawKeepalive.Http;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Http;
 
 /// <summary>The parsed request and response heads of one exchange (about 4 KiB of header
 /// offsets). A client connection holds a pair only while it holds a receive buffer, so an idle

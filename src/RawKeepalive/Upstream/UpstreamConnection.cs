@@ -1,7 +1,8 @@
 using RawKeepalive.Native;
 using RawKeepalive.Upstream;
+using RawKeepalive.Proxy;
 
-namespace RawKeepalive.Proxy;
+namespace RawKeepalive.Upstream;
 
 public enum UpstreamState : byte { Closed, Connecting, Active, Idle }
 
