@@ -241,6 +241,8 @@ public sealed unsafe partial class ClientConnection
                 Attach(idle);
                 idle.Reused = true;
                 _w.Counters.UpstreamReused(group);
+                group.Stats.CountReused();
+                peer.Stats.CountReused();
                 break;
             }
             var opened = _w.OpenUpstream(peer, group, out int errno);
@@ -281,7 +283,7 @@ public sealed unsafe partial class ClientConnection
                 up.Pool = pool;
                 return true;
             }
-            _w.CloseUpstream(up);
+            _w.CloseUpstream(up, UpstreamCloseReason.ClosedWhileIdle);
         }
         up = null!;
         return false;
@@ -489,12 +491,14 @@ public sealed unsafe partial class ClientConnection
         bool beforeResponse = !_respHeadParsed && up.End == 0;
         bool stale = up.Reused && beforeResponse && !timedOut;
         bool replay = HttpMethods.IsIdempotent(_req.Method) || _location!.Config.ProxyNextUpstreamNonIdempotent;
-        ReleaseUpstream(reusable: false);
+        ReleaseUpstream(reusable: false, UpstreamCloseReason.ErrorMidExchange);
 
         if (stale && !_staleRetried && _headBuffered && replay)
         {
             _staleRetried = true;
             _w.Counters.StaleRetry(up.Group);
+            up.Group.Stats.CountStaleRetry();
+            peer.Stats.CountStaleRetry();
             _bodyPos = _bodyStart;
             _bufferedBodySent = 0;   // a de-chunked body is all in memory: it goes again whole
             _w.Log.Write(LogLevel.Info, Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) on a reused keepalive connection to {peer.Name}, retrying on a new connection");

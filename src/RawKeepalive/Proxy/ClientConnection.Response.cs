@@ -443,7 +443,10 @@ public sealed unsafe partial class ClientConnection
         return true;
     }
 
-    private void ReleaseUpstream(bool reusable)
+    /// <summary>Ends the exchange's hold on its upstream connection: back to the pool when the exchange
+    /// left it reusable and its limits allow, else closed with <paramref name="failure"/> (when not
+    /// <paramref name="reusable"/>) or the limit that retired it.</summary>
+    private void ReleaseUpstream(bool reusable, UpstreamCloseReason failure = UpstreamCloseReason.NotReusable)
     {
         var up = _up!;
         _up = null;
@@ -457,10 +460,14 @@ public sealed unsafe partial class ClientConnection
         }
         up.Requests++;
         var cfg = up.Group.Config;
-        if (reusable && up.Pool is not null && up.Requests < cfg.KeepaliveRequests && _w.NowMs - up.OpenedMs < cfg.KeepaliveTimeMs && !_w.Stopping)
-            _w.PutIdle(up);
-        else
-            _w.CloseUpstream(up);
+        var reason = !reusable ? failure
+            : up.Pool is null ? UpstreamCloseReason.NotReusable
+            : _w.Stopping ? UpstreamCloseReason.Shutdown
+            : up.Requests >= cfg.KeepaliveRequests ? UpstreamCloseReason.MaxRequests
+            : _w.NowMs - up.OpenedMs >= cfg.KeepaliveTimeMs ? UpstreamCloseReason.MaxTime
+            : (UpstreamCloseReason?)null;
+        if (reason is { } r) _w.CloseUpstream(up, r);
+        else _w.PutIdle(up);
     }
 
     private void ReleaseScratch()
@@ -482,7 +489,7 @@ public sealed unsafe partial class ClientConnection
 
     private void FailBeforeResponse(int status)
     {
-        ReleaseUpstream(reusable: false);
+        ReleaseUpstream(reusable: false, UpstreamCloseReason.ErrorMidExchange);
         if (_respStarted) AbortExchange();
         else RespondLocal(status, close: !_bodyComplete);
     }
@@ -612,7 +619,7 @@ public sealed unsafe partial class ClientConnection
     /// (the connection is then closed).</summary>
     private bool BeginLocalResponse(bool close)
     {
-        if (_up is not null) ReleaseUpstream(reusable: false);
+        if (_up is not null) ReleaseUpstream(reusable: false, UpstreamCloseReason.ErrorMidExchange);
         if (_scratch < 0 && (_scratch = _w.Slab.Rent()) < 0)
         {
             Close();

@@ -1,6 +1,7 @@
 using RawKeepalive.Http;
 using RawKeepalive.Native;
 using RawKeepalive.Routing;
+using RawKeepalive.Upstream;
 
 namespace RawKeepalive.Proxy;
 
@@ -267,7 +268,7 @@ public sealed unsafe partial class ClientConnection
     public void Close()
     {
         if (State == ClientState.Closed) return;
-        if (_up is not null) ReleaseUpstream(reusable: false);
+        if (_up is not null) ReleaseUpstream(reusable: false, UpstreamCloseReason.ErrorMidExchange);
         ReleaseScratch();
         ReleaseBuffer();
         State = ClientState.Closed;

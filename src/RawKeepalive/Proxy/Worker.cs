@@ -198,7 +198,7 @@ public sealed unsafe class Worker : IDisposable
             }
             _acceptPaused = false;   // nothing is left to resume accepting on
             foreach (var pool in _pools)
-                while (pool.PopExpired(long.MaxValue) is int id and >= 0) CloseUpstream(_upstreams[id]!);
+                while (pool.PopExpired(long.MaxValue) is int id and >= 0) CloseUpstream(_upstreams[id]!, UpstreamCloseReason.Shutdown);
         }
         if (!_idleClosed && NowMs - _drainStartMs >= DrainGraceMs)
         {
@@ -284,7 +284,7 @@ public sealed unsafe class Worker : IDisposable
     {
         Log.Write(LogLevel.Crit, 0, $"internal error, closing the connection: {e}");
         var client = _kinds[slot] == SlotKind.Client ? _clients[slot] : _upstreams[slot].Owner;
-        if (_kinds[slot] == SlotKind.Upstream && client is null) CloseUpstream(_upstreams[slot]);
+        if (_kinds[slot] == SlotKind.Upstream && client is null) CloseUpstream(_upstreams[slot], UpstreamCloseReason.ErrorMidExchange);
         try { client?.Close(); }
         catch (Exception again) { Log.Write(LogLevel.Crit, 0, $"internal error while closing: {again}"); }
     }
@@ -301,7 +301,7 @@ public sealed unsafe class Worker : IDisposable
                 if (readable && !SocketInterop.Peek(up.Fd).IsAgain)
                 {
                     up.Pool!.Remove(up.Slot);
-                    CloseUpstream(up);
+                    CloseUpstream(up, UpstreamCloseReason.ClosedWhileIdle);
                 }
                 else up.ReadReady = false;
                 return;
@@ -408,6 +408,8 @@ public sealed unsafe class Worker : IDisposable
         up.WriteReady = !c.IsError;
         _kinds[slot] = SlotKind.Upstream;
         Counters.UpstreamOpened(group);
+        group.Stats.CountOpened();
+        peer.Stats.CountOpened();
         _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
         return up;
     }
@@ -417,12 +419,15 @@ public sealed unsafe class Worker : IDisposable
         up.State = UpstreamState.Idle;
         up.ReadReady = false;
         int evicted = up.Pool!.Put(up.Slot, up.Peer.Index, NowMs);
-        if (evicted >= 0) CloseUpstream(_upstreams[evicted]);
+        if (evicted >= 0) CloseUpstream(_upstreams[evicted], UpstreamCloseReason.PoolFull);
     }
 
-    public void CloseUpstream(UpstreamConnection up)
+    /// <summary>Closes an upstream connection and counts why, for its group and its peer.</summary>
+    public void CloseUpstream(UpstreamConnection up, UpstreamCloseReason reason)
     {
         if (up.Fd < 0) return;
+        up.Group.Stats.CountClosed(reason);
+        up.Peer.Stats.CountClosed(reason);
         Timers.Cancel(up.Slot);
         SocketInterop.Close(up.Fd);   // close() also removes it from epoll
         if (up.Buffer >= 0) Slab.Return(up.Buffer);
@@ -457,7 +462,7 @@ public sealed unsafe class Worker : IDisposable
         }
         foreach (var pool in _pools)
             while ((id = pool.PopExpired(NowMs)) >= 0)
-                CloseUpstream(_upstreams[id]);
+                CloseUpstream(_upstreams[id], UpstreamCloseReason.IdleTimeout);
     }
 
     public void Dispose()
@@ -465,7 +470,7 @@ public sealed unsafe class Worker : IDisposable
         for (int i = 0; i < _kinds.Length; i++)
         {
             if (_kinds[i] == SlotKind.Client) _clients[i].Close();
-            else if (_kinds[i] == SlotKind.Upstream) CloseUpstream(_upstreams[i]);
+            else if (_kinds[i] == SlotKind.Upstream) CloseUpstream(_upstreams[i], UpstreamCloseReason.Shutdown);
         }
         _loop.Dispose();
         Pipes.Dispose();

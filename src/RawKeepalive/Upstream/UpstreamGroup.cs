@@ -14,6 +14,8 @@ public sealed class UpstreamGroup
     public UpstreamPeer[] Peers { get; }
     /// <summary>The group-wide pool, or null when keepalive is off or the pool is per location.</summary>
     public KeepalivePool? SharedPool { get; }
+    /// <summary>Opened, reused, stale retries and closes by reason over all its peers, in this worker.</summary>
+    public UpstreamStats Stats { get; } = new();
 
     public UpstreamGroup(UpstreamConfig config, int maxConnections)
     {

@@ -11,4 +11,6 @@ public sealed class UpstreamPeer(int index, SockAddr address)
     /// <summary>As nginx prints it in log lines: "127.0.0.1:8081".</summary>
     public string Name { get; } = address.EndPoint.ToString();
     public byte[] NameBytes { get; } = Encoding.ASCII.GetBytes(address.EndPoint.ToString());
+    /// <summary>Opened, reused, stale retries and closes by reason for this peer, in this worker.</summary>
+    public UpstreamStats Stats { get; } = new();
 }

@@ -27,11 +27,15 @@ public sealed class InProcessWorker : IDisposable
     public Worker Worker { get; }
     public int Port { get; } = FreePort.Probe();
 
+    /// <summary>The worker's upstream groups, in config order (their Stats are the worker's own figures).</summary>
+    public UpstreamGroup[] Groups { get; }
+
     public InProcessWorker(string template, int backendPort)
     {
         var config = ConfigLoader.LoadText(template.Replace("BACKEND", backendPort.ToString()).Replace("PORT", Port.ToString()), "worker.conf", _prefix);
         var groups = new Dictionary<UpstreamConfig, UpstreamGroup>();
         foreach (var u in config.Http.Upstreams) groups[u] = new UpstreamGroup(u, config.WorkerConnections);
+        Groups = groups.Values.ToArray();
         _listeners = ListenSockets.Open(config, groups);
         _log = new ErrorLog(Path.Combine(_prefix, "error.log"), LogLevel.Error);
         Worker = new Worker(config, _log, _listeners);

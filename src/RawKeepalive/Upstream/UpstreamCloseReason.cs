@@ -1,0 +1,47 @@
+namespace RawKeepalive.Upstream;
+
+/// <summary>Why the proxy closed an upstream connection, counted per upstream and per peer: the
+/// figures that tell whether keepalive works and, when it does not, why. New reasons go at the end.</summary>
+public enum UpstreamCloseReason : byte
+{
+    /// <summary>The upstream closed it, or sent something unasked, while it sat in the pool.</summary>
+    ClosedWhileIdle,
+    /// <summary>Idle for the upstream's keepalive_timeout.</summary>
+    IdleTimeout,
+    /// <summary>It carried keepalive_requests requests.</summary>
+    MaxRequests,
+    /// <summary>It was open for keepalive_time.</summary>
+    MaxTime,
+    /// <summary>Evicted, least recently used, to make room in a pool already holding keepalive N.</summary>
+    PoolFull,
+    /// <summary>The exchange ended cleanly but left it unusable: Connection: close, a body delimited by
+    /// the close, a request body not sent whole, or no pool to return to.</summary>
+    NotReusable,
+    /// <summary>Connect, send or read failed or timed out, the response was malformed, or the client
+    /// went away, while it carried an exchange.</summary>
+    ErrorMidExchange,
+    /// <summary>The worker is stopping.</summary>
+    Shutdown,
+}
+
+/// <summary>What one upstream group's, or one peer's, connections did in this worker. Written by the
+/// worker's loop thread only, so plain fields.</summary>
+public sealed class UpstreamStats
+{
+    public static readonly int ReasonCount = Enum.GetValues<UpstreamCloseReason>().Length;
+
+    private readonly long[] _closed = new long[ReasonCount];
+
+    public long Opened { get; private set; }
+    /// <summary>Exchanges that took an idle connection from the pool.</summary>
+    public long Reused { get; private set; }
+    /// <summary>Requests replayed on a fresh connection after a reused one turned out dead.</summary>
+    public long StaleRetries { get; private set; }
+
+    public long Closed(UpstreamCloseReason reason) => _closed[(int)reason];
+
+    public void CountOpened() => Opened++;
+    public void CountReused() => Reused++;
+    public void CountStaleRetry() => StaleRetries++;
+    public void CountClosed(UpstreamCloseReason reason) => _closed[(int)reason]++;
+}
