@@ -233,25 +233,24 @@ public sealed unsafe partial class ClientConnection
     {
         var location = _location!;
         var group = location.Group!;
+        var upstreams = _w.Upstreams;
         while (true)
         {
             var peer = group.Peers[_peer];
-            if (!fresh && location.Pool is { } pool && TakeIdle(pool, peer, out var idle))
+            if (!fresh && location.Pool is { } pool && upstreams.TryTakeIdle(pool, peer, HttpMethods.IsIdempotent(_req.Method), _w.NowMs, out var idle))
             {
-                Attach(idle);
-                idle.Reused = true;
+                Attach(idle, reused: true);
                 _w.Counters.UpstreamReused(group);
-                group.Stats.CountReused();
-                peer.Stats.CountReused();
                 break;
             }
-            var opened = _w.OpenUpstream(peer, group, out int errno);
+            var opened = upstreams.Open(peer, group, location.Pool, _w.NowMs, out int errno, out bool outOfSlots);
             if (opened is not null)
             {
-                Attach(opened);
-                opened.Pool = location.Pool;
+                Attach(opened, reused: false);
+                _w.Counters.UpstreamOpened(group);
                 break;
             }
+            if (outOfSlots) _w.Log.Write(LogLevel.Alert, Number, $"{_w.Config.WorkerConnections} worker_connections are not enough");
             LogUpstreamError(errno, "connect() failed", "connecting to", peer);
             if (!NextPeer())
             {
@@ -270,37 +269,10 @@ public sealed unsafe partial class ClientConnection
             _w.Timers.Set(_up.Slot, _w.NowMs + location.Config.ProxyConnectTimeoutMs);
     }
 
-    /// <summary>LIFO from the pool; a non-idempotent request only goes out on a connection idle for
-    /// over a second after a non-blocking peek shows the upstream has not closed it meanwhile.</summary>
-    private bool TakeIdle(KeepalivePool pool, UpstreamPeer peer, out UpstreamConnection up)
-    {
-        bool idempotent = HttpMethods.IsIdempotent(_req.Method);
-        while (pool.TryTake(peer.Index, out int id))
-        {
-            up = _w.Upstream(id);
-            if (idempotent || _w.NowMs - pool.IdleSinceMs(id) <= 1000 || SocketInterop.Peek(up.Fd).IsAgain)
-            {
-                up.Pool = pool;
-                return true;
-            }
-            _w.CloseUpstream(up, UpstreamCloseReason.ClosedWhileIdle);
-        }
-        up = null!;
-        return false;
-    }
-
-    private void Attach(UpstreamConnection up)
+    private void Attach(UpstreamConnection up, bool reused)
     {
         _up = up;
-        up.Owner = this;
-        up.Reused = false;
-        if (up.State == UpstreamState.Idle)
-        {
-            up.State = UpstreamState.Active;
-            up.WriteReady = true;
-        }
-        up.Buffer = _w.Slab.Rent();   // -1 when the slab is exhausted: checked by the caller
-        up.Start = up.End = 0;
+        _w.Upstreams.Attach(up, this, reused);
     }
 
     private bool NextPeer()

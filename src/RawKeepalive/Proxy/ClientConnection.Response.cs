@@ -451,23 +451,7 @@ public sealed unsafe partial class ClientConnection
         var up = _up!;
         _up = null;
         ReturnPipe();   // the body was spliced from this connection: the exchange is over
-        _w.Timers.Cancel(up.Slot);
-        up.Owner = null;
-        if (up.Buffer >= 0)
-        {
-            _w.Slab.Return(up.Buffer);
-            up.Buffer = -1;
-        }
-        up.Requests++;
-        var cfg = up.Group.Config;
-        var reason = !reusable ? failure
-            : up.Pool is null ? UpstreamCloseReason.NotReusable
-            : _w.Stopping ? UpstreamCloseReason.Shutdown
-            : up.Requests >= cfg.KeepaliveRequests ? UpstreamCloseReason.MaxRequests
-            : _w.NowMs - up.OpenedMs >= cfg.KeepaliveTimeMs ? UpstreamCloseReason.MaxTime
-            : (UpstreamCloseReason?)null;
-        if (reason is { } r) _w.CloseUpstream(up, r);
-        else _w.PutIdle(up);
+        _w.Upstreams.Release(up, reusable, failure, _w.Stopping, _w.NowMs);
     }
 
     private void ReleaseScratch()

@@ -12,7 +12,7 @@ public enum ClientState : byte { Closed, WaitingRequest, Exchanging, Lingering }
 /// for the next request. Events only set ready flags and call <see cref="Advance"/>, which moves
 /// the state machine as far as the ready flags allow (nginx's model for edge-triggered epoll).
 /// This file: life cycle, request heads and routing.</summary>
-public sealed unsafe partial class ClientConnection
+public sealed unsafe partial class ClientConnection : IUpstreamOwner
 {
     private readonly Worker _w;
     public readonly int Slot;
@@ -83,6 +83,9 @@ public sealed unsafe partial class ClientConnection
             if (!moved) return;
         }
     }
+
+    /// <summary>Its upstream connection became readable or writable: the exchange moves on.</summary>
+    void IUpstreamOwner.OnUpstreamReady() => Advance();
 
     public void OnTimer()
     {

@@ -23,7 +23,6 @@ public sealed unsafe class Worker : IDisposable
     /// way on one, and it is answered (with "Connection: close") rather than reset.</summary>
     public const long DrainGraceMs = 1000;
 
-    private enum SlotKind : byte { Free, Client, Upstream }
 
     public ProxyConfig Config { get; }
     public ErrorLog Log { get; }
@@ -35,6 +34,8 @@ public sealed unsafe class Worker : IDisposable
     public HttpDate Date { get; } = new();
     public ErrorPages ErrorPages { get; } = new();
     public MessageHeadsPool Heads { get; } = new();
+    /// <summary>Every upstream connection's life: open or take, attach, release, close with a reason.</summary>
+    public UpstreamConnections Upstreams { get; }
     public long NowMs { get; private set; }
     /// <summary>GC.GetAllocatedBytesForCurrentThread() of the loop thread, refreshed every iteration:
     /// the hot path must leave it unchanged in steady state (read from any thread).</summary>
@@ -48,11 +49,8 @@ public sealed unsafe class Worker : IDisposable
 
     private readonly EventLoop _loop = new();
     private readonly ConnectionTable _table;
-    private readonly SlotKind[] _kinds;
     private readonly ClientConnection[] _clients;
-    private readonly UpstreamConnection[] _upstreams;
     private readonly Listener[] _listeners;
-    private readonly List<KeepalivePool> _pools = new();
     private readonly byte* _acceptAddress;
     private long _connectionNumber;
     private readonly int _wakeFd;
@@ -69,20 +67,15 @@ public sealed unsafe class Worker : IDisposable
         Counters = new CounterSlot(Segment, counterSlot);
         int n = config.WorkerConnections;
         _table = new ConnectionTable(n);
-        _kinds = new SlotKind[n];
         // Every connection record exists from the start (nginx's preallocated connections): a slot
         // used for the first time costs nothing, and steady state allocates nothing at all.
         _clients = new ClientConnection[n];
-        _upstreams = new UpstreamConnection[n];
-        for (int i = 0; i < n; i++)
-        {
-            _clients[i] = new ClientConnection(this, i);
-            _upstreams[i] = new UpstreamConnection(i);
-        }
+        for (int i = 0; i < n; i++) _clients[i] = new ClientConnection(this, i);
         NowMs = MonotonicClock.NowMs;
         Timers = new TimerWheel(n, 10, NowMs);
         // Each exchange holds at most three buffers (client, upstream, scratch); an idle connection none.
         Slab = new BufferSlab(IoBufferSize, 64, 3 * n, WarmBuffers);
+        Upstreams = new UpstreamConnections(_table, _loop, Slab, Timers, ReuseIdleConnections);
         ProcessInterop.IgnoreBrokenPipe();
         _listeners = listeners;
         _acceptAddress = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(128);
@@ -90,7 +83,7 @@ public sealed unsafe class Worker : IDisposable
         {
             foreach (var s in l.Servers)
                 foreach (var loc in s.Locations)
-                    if (loc.Pool is not null && !_pools.Contains(loc.Pool)) _pools.Add(loc.Pool);
+                    if (loc.Pool is not null) Upstreams.AddPool(loc.Pool);
         }
         for (int i = 0; i < listeners.Length; i++)
             _loop.Add(listeners[i].Fd, EpollInterop.In | EpollInterop.EdgeTriggered, ListenerTokenFlag | (uint)i);
@@ -197,22 +190,21 @@ public sealed unsafe class Worker : IDisposable
                 SocketInterop.Close(l.Fd);
             }
             _acceptPaused = false;   // nothing is left to resume accepting on
-            foreach (var pool in _pools)
-                while (pool.PopExpired(long.MaxValue) is int id and >= 0) CloseUpstream(_upstreams[id]!, UpstreamCloseReason.Shutdown);
+            Upstreams.CloseIdle(UpstreamCloseReason.Shutdown);
         }
         if (!_idleClosed && NowMs - _drainStartMs >= DrainGraceMs)
         {
             _idleClosed = true;
-            for (int i = 0; i < _kinds.Length; i++)
-                if (_kinds[i] == SlotKind.Client && _clients[i]!.Phase == ClientPhase.Waiting) _clients[i]!.Close();
+            for (int i = 0; i < _table.Capacity; i++)
+                if (_table.Kind(i) == SlotKind.Client && _clients[i]!.Phase == ClientPhase.Waiting) _clients[i]!.Close();
         }
         if (Config.WorkerShutdownTimeoutMs > 0 && NowMs - _drainStartMs >= Config.WorkerShutdownTimeoutMs)
         {
             Log.Write(LogLevel.Notice, 0, "worker_shutdown_timeout passed, closing the remaining connections");
             return true;
         }
-        for (int i = 0; i < _kinds.Length; i++)
-            if (_kinds[i] == SlotKind.Client) return false;
+        for (int i = 0; i < _table.Capacity; i++)
+            if (_table.Kind(i) == SlotKind.Client) return false;
         return true;
     }
 
@@ -234,11 +226,10 @@ public sealed unsafe class Worker : IDisposable
                 if (t < 0 || d < t) t = d;
             }
         }
-        foreach (var pool in _pools)
+        long expiry = Upstreams.NextExpiryMs;
+        if (expiry != long.MaxValue)
         {
-            long due = pool.NextExpiryMs;
-            if (due == long.MaxValue) continue;
-            int d = (int)Math.Clamp(due - NowMs, 0, int.MaxValue);
+            int d = (int)Math.Clamp(expiry - NowMs, 0, int.MaxValue);
             if (t < 0 || d < t) t = d;
         }
         return t;
@@ -248,7 +239,7 @@ public sealed unsafe class Worker : IDisposable
     {
         if ((token & (ListenerTokenFlag | WakeToken)) != 0) return false;
         int slot = ConnectionTable.SlotOf(token);
-        return _kinds[slot] == SlotKind.Upstream && ConnectionTable.GenerationOf(token) == _table.Generation(slot);
+        return _table.Kind(slot) == SlotKind.Upstream && ConnectionTable.GenerationOf(token) == _table.Generation(slot);
     }
 
     private void Dispatch(ulong token, uint events)
@@ -269,8 +260,9 @@ public sealed unsafe class Worker : IDisposable
         if (ConnectionTable.GenerationOf(token) != _table.Generation(slot)) return;   // an event for a connection closed earlier in this batch
         try
         {
-            if (_kinds[slot] == SlotKind.Client) _clients[slot].OnEvent(events);
-            else if (_kinds[slot] == SlotKind.Upstream) OnUpstreamEvent(_upstreams[slot], events);
+            var kind = _table.Kind(slot);
+            if (kind == SlotKind.Client) _clients[slot].OnEvent(events);
+            else if (kind == SlotKind.Upstream) Upstreams.OnEvent(Upstreams[slot], events);
         }
         catch (Exception e)
         {
@@ -283,35 +275,11 @@ public sealed unsafe class Worker : IDisposable
     private void CloseAfterBug(int slot, Exception e)
     {
         Log.Write(LogLevel.Crit, 0, $"internal error, closing the connection: {e}");
-        var client = _kinds[slot] == SlotKind.Client ? _clients[slot] : _upstreams[slot].Owner;
-        if (_kinds[slot] == SlotKind.Upstream && client is null) CloseUpstream(_upstreams[slot], UpstreamCloseReason.ErrorMidExchange);
+        bool upstream = _table.Kind(slot) == SlotKind.Upstream;
+        var client = upstream ? Upstreams[slot].Owner as ClientConnection : _clients[slot];
+        if (upstream && client is null) Upstreams.Close(Upstreams[slot], UpstreamCloseReason.ErrorMidExchange);
         try { client?.Close(); }
         catch (Exception again) { Log.Write(LogLevel.Crit, 0, $"internal error while closing: {again}"); }
-    }
-
-    private void OnUpstreamEvent(UpstreamConnection up, uint events)
-    {
-        bool readable = (events & (EpollInterop.In | EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0;
-        if (readable) up.ReadReady = true;
-        if ((events & (EpollInterop.Out | EpollInterop.Err | EpollInterop.Hup)) != 0) up.WriteReady = true;
-        switch (up.State)
-        {
-            case UpstreamState.Idle:
-                // The upstream closed an idle connection or sent something unasked: it leaves the pool now.
-                if (readable && !SocketInterop.Peek(up.Fd).IsAgain)
-                {
-                    up.Pool!.Remove(up.Slot);
-                    CloseUpstream(up, UpstreamCloseReason.ClosedWhileIdle);
-                }
-                else up.ReadReady = false;
-                return;
-            case UpstreamState.Connecting:
-                if (up.WriteReady || readable) up.Owner!.OnUpstreamConnected(SocketInterop.PendingError(up.Fd));
-                return;
-            case UpstreamState.Active:
-                up.Owner?.Advance();
-                return;
-        }
     }
 
     private bool _acceptPaused;
@@ -334,11 +302,10 @@ public sealed unsafe class Worker : IDisposable
                 return;
             }
             int fd = (int)r.Value;
-            int slot = _table.Allocate();   // free: checked above
+            int slot = _table.Allocate(SlotKind.Client);   // free: checked above
             SocketInterop.SetNoDelay(fd);
             var client = _clients[slot];
             new ReadOnlySpan<byte>(_acceptAddress, Math.Min(addrLen, 128)).CopyTo(client.PeerAddress);
-            _kinds[slot] = SlotKind.Client;
             client.Open(fd, ++_connectionNumber, listener);
             Counters.Accepted();
             Counters.Enter(ref client.Phase, ClientPhase.Waiting);
@@ -357,9 +324,9 @@ public sealed unsafe class Worker : IDisposable
     private bool ReuseIdleConnections()
     {
         int closed = 0;
-        for (int i = 0; i < _kinds.Length && closed < 32; i++)
+        for (int i = 0; i < _table.Capacity && closed < 32; i++)
         {
-            if (_kinds[i] != SlotKind.Client || !_clients[i].IsIdle) continue;
+            if (_table.Kind(i) != SlotKind.Client || !_clients[i].IsIdle) continue;
             _clients[i].Close();
             closed++;
         }
@@ -367,81 +334,11 @@ public sealed unsafe class Worker : IDisposable
         return closed > 0;
     }
 
-    public UpstreamConnection Upstream(int slot) => _upstreams[slot];
-
-    /// <summary>Opens a non-blocking connection to <paramref name="peer"/>; null with the errno when it failed at once.</summary>
-    public UpstreamConnection? OpenUpstream(UpstreamPeer peer, UpstreamGroup group, out int errno)
-    {
-        errno = 0;
-        int slot = _table.Allocate();
-        if (slot < 0 && ReuseIdleConnections()) slot = _table.Allocate();
-        if (slot < 0)
-        {
-            Log.Write(LogLevel.Alert, 0, $"{Config.WorkerConnections} worker_connections are not enough");
-            errno = PosixErrors.EMFILE;
-            return null;
-        }
-        var s = SocketInterop.OpenStream(peer.Address.Family);
-        if (s.IsError)
-        {
-            _table.Release(slot);
-            errno = s.Errno;
-            return null;
-        }
-        int fd = (int)s.Value;
-        SocketInterop.SetNoDelay(fd);
-        var c = SocketInterop.Connect(fd, peer.Address);
-        if (c.IsError && c.Errno != PosixErrors.EINPROGRESS)
-        {
-            SocketInterop.Close(fd);
-            _table.Release(slot);
-            errno = c.Errno;
-            return null;
-        }
-        var up = _upstreams[slot];
-        up.Reset();
-        up.Fd = fd;
-        up.Peer = peer;
-        up.Group = group;
-        up.OpenedMs = NowMs;
-        up.State = c.IsError ? UpstreamState.Connecting : UpstreamState.Active;
-        up.WriteReady = !c.IsError;
-        _kinds[slot] = SlotKind.Upstream;
-        Counters.UpstreamOpened(group);
-        group.Stats.CountOpened();
-        peer.Stats.CountOpened();
-        _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
-        return up;
-    }
-
-    public void PutIdle(UpstreamConnection up)
-    {
-        up.State = UpstreamState.Idle;
-        up.ReadReady = false;
-        int evicted = up.Pool!.Put(up.Slot, up.Peer.Index, NowMs);
-        if (evicted >= 0) CloseUpstream(_upstreams[evicted], UpstreamCloseReason.PoolFull);
-    }
-
-    /// <summary>Closes an upstream connection and counts why, for its group and its peer.</summary>
-    public void CloseUpstream(UpstreamConnection up, UpstreamCloseReason reason)
-    {
-        if (up.Fd < 0) return;
-        up.Group.Stats.CountClosed(reason);
-        up.Peer.Stats.CountClosed(reason);
-        Timers.Cancel(up.Slot);
-        SocketInterop.Close(up.Fd);   // close() also removes it from epoll
-        if (up.Buffer >= 0) Slab.Return(up.Buffer);
-        up.Reset();
-        _kinds[up.Slot] = SlotKind.Free;
-        _table.Release(up.Slot);
-    }
-
     public void CloseClient(ClientConnection c)
     {
         Counters.Closed(ref c.Phase);
         Timers.Cancel(c.Slot);
         SocketInterop.Close(c.Fd);
-        _kinds[c.Slot] = SlotKind.Free;
         _table.Release(c.Slot);
     }
 
@@ -452,26 +349,23 @@ public sealed unsafe class Worker : IDisposable
         {
             try
             {
-                if (_kinds[id] == SlotKind.Client) _clients[id].OnTimer();
-                else if (_kinds[id] == SlotKind.Upstream && _upstreams[id].Owner is { } owner) owner.OnUpstreamTimeout();
+                var kind = _table.Kind(id);
+                if (kind == SlotKind.Client) _clients[id].OnTimer();
+                else if (kind == SlotKind.Upstream) Upstreams.OnTimer(id);
             }
             catch (Exception e)
             {
                 CloseAfterBug(id, e);
             }
         }
-        foreach (var pool in _pools)
-            while ((id = pool.PopExpired(NowMs)) >= 0)
-                CloseUpstream(_upstreams[id], UpstreamCloseReason.IdleTimeout);
+        Upstreams.ExpireIdle(NowMs);
     }
 
     public void Dispose()
     {
-        for (int i = 0; i < _kinds.Length; i++)
-        {
-            if (_kinds[i] == SlotKind.Client) _clients[i].Close();
-            else if (_kinds[i] == SlotKind.Upstream) CloseUpstream(_upstreams[i], UpstreamCloseReason.Shutdown);
-        }
+        for (int i = 0; i < _table.Capacity; i++)
+            if (_table.Kind(i) == SlotKind.Client) _clients[i].Close();
+        Upstreams.CloseAll(UpstreamCloseReason.Shutdown);
         _loop.Dispose();
         Pipes.Dispose();
         SocketInterop.Close(_wakeFd);

@@ -1,6 +1,5 @@
 using RawKeepalive.Native;
 using RawKeepalive.Upstream;
-using RawKeepalive.Proxy;
 
 namespace RawKeepalive.Upstream;
 
@@ -18,7 +17,7 @@ public sealed class UpstreamConnection(int slot)
     public UpstreamGroup Group = null!;
     /// <summary>The pool it returns to, or null when it is closed after the exchange.</summary>
     public KeepalivePool? Pool;
-    public ClientConnection? Owner;
+    public IUpstreamOwner? Owner;
     /// <summary>Exchanges completed on this connection (keepalive_requests).</summary>
     public int Requests;
     public long OpenedMs;

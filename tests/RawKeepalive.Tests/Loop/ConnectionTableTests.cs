@@ -13,10 +13,13 @@ public sealed class ConnectionTableTests
     public void ReuseChangesTheToken()
     {
         var table = new ConnectionTable(4);
-        int slot = table.Allocate();
+        int slot = table.Allocate(SlotKind.Client);
         ulong first = table.Token(slot);
+        Assert.That(table.Kind(slot), Is.EqualTo(SlotKind.Client));
         table.Release(slot);
-        Assert.That(table.Allocate(), Is.EqualTo(slot), "the freed slot is reused first");
+        Assert.That(table.Kind(slot), Is.EqualTo(SlotKind.Free));
+        Assert.That(table.Allocate(SlotKind.Upstream), Is.EqualTo(slot), "the freed slot is reused first");
+        Assert.That(table.Kind(slot), Is.EqualTo(SlotKind.Upstream));
         Assert.That(table.Token(slot), Is.Not.EqualTo(first));
         Assert.That(ConnectionTable.SlotOf(table.Token(slot)), Is.EqualTo(slot));
     }
@@ -31,7 +34,7 @@ public sealed class ConnectionTableTests
         generations[0] = (1u << 30) - 2;
         for (int i = 0; i < 4; i++)
         {
-            int slot = table.Allocate();
+            int slot = table.Allocate(SlotKind.Upstream);
             Assert.That(table.Token(slot) >> 62, Is.Zero, $"reuse {i}: generation {table.Generation(slot)}");
             table.Release(slot);
         }

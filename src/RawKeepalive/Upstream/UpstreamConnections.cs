@@ -1,0 +1,245 @@
+using RawKeepalive.Loop;
+using RawKeepalive.Native;
+
+namespace RawKeepalive.Upstream;
+
+/// <summary>What the exchange holding an upstream connection hears of it.</summary>
+public interface IUpstreamOwner
+{
+    /// <summary>A non-blocking connect finished; <paramref name="error"/> is 0 or its errno.</summary>
+    void OnUpstreamConnected(int error);
+
+    /// <summary>The connection became readable or writable (its ready flags say which).</summary>
+    void OnUpstreamReady();
+
+    /// <summary>Its connect, send or read timer fired.</summary>
+    void OnUpstreamTimeout();
+}
+
+/// <summary>The one owner of every upstream connection's life in a worker, nginx's keepalive module
+/// and peer release in one place: open one, or take an idle one from a pool; attach it to an
+/// exchange; release it, back to its pool when the exchange left it clean and its limits allow;
+/// close it with a reason, counted for its upstream and peer. The worker hands it the events and
+/// timers of its connections; the exchange asks for a connection and gives it back.</summary>
+public sealed class UpstreamConnections
+{
+    /// <summary>A non-idempotent request goes out on a connection idle longer than this only after a
+    /// MSG_PEEK shows the upstream has not closed it meanwhile.</summary>
+    private const long PeekAfterIdleMs = 1000;
+
+    private readonly UpstreamConnection[] _connections;
+    private readonly List<KeepalivePool> _pools = [];
+    private readonly ConnectionTable _table;
+    private readonly EventLoop _loop;
+    private readonly BufferSlab _slab;
+    private readonly TimerWheel _timers;
+    private readonly Func<bool> _freeSlots;
+
+    /// <param name="freeSlots">Frees connection slots when every one is taken (by closing idle
+    /// clients); false when it could not.</param>
+    public UpstreamConnections(ConnectionTable table, EventLoop loop, BufferSlab slab, TimerWheel timers, Func<bool> freeSlots)
+    {
+        _table = table;
+        _loop = loop;
+        _slab = slab;
+        _timers = timers;
+        _freeSlots = freeSlots;
+        _connections = new UpstreamConnection[table.Capacity];
+        for (int i = 0; i < _connections.Length; i++) _connections[i] = new UpstreamConnection(i);
+    }
+
+    public UpstreamConnection this[int slot] => _connections[slot];
+
+    /// <summary>Registers a pool whose idle connections this owner expires and closes.</summary>
+    public void AddPool(KeepalivePool pool)
+    {
+        if (!_pools.Contains(pool)) _pools.Add(pool);
+    }
+
+    /// <summary>Opens a non-blocking connection to <paramref name="peer"/> that returns to
+    /// <paramref name="pool"/> (null: closed after its exchange). Null with the errno when it failed
+    /// at once; <paramref name="outOfSlots"/> when worker_connections were all taken.</summary>
+    public UpstreamConnection? Open(UpstreamPeer peer, UpstreamGroup group, KeepalivePool? pool, long nowMs, out int errno, out bool outOfSlots)
+    {
+        errno = 0;
+        int slot = _table.Allocate(SlotKind.Upstream);
+        if (slot < 0 && _freeSlots()) slot = _table.Allocate(SlotKind.Upstream);
+        outOfSlots = slot < 0;
+        if (outOfSlots)
+        {
+            errno = PosixErrors.EMFILE;
+            return null;
+        }
+        var s = SocketInterop.OpenStream(peer.Address.Family);
+        if (s.IsError)
+        {
+            _table.Release(slot);
+            errno = s.Errno;
+            return null;
+        }
+        int fd = (int)s.Value;
+        SocketInterop.SetNoDelay(fd);
+        var c = SocketInterop.Connect(fd, peer.Address);
+        if (c.IsError && c.Errno != PosixErrors.EINPROGRESS)
+        {
+            SocketInterop.Close(fd);
+            _table.Release(slot);
+            errno = c.Errno;
+            return null;
+        }
+        var up = _connections[slot];
+        up.Reset();
+        up.Fd = fd;
+        up.Peer = peer;
+        up.Group = group;
+        up.Pool = pool;
+        up.OpenedMs = nowMs;
+        up.State = c.IsError ? UpstreamState.Connecting : UpstreamState.Active;
+        up.WriteReady = !c.IsError;
+        group.Stats.CountOpened();
+        peer.Stats.CountOpened();
+        _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
+        return up;
+    }
+
+    /// <summary>The most recently used idle connection to <paramref name="peer"/> (LIFO). For a request
+    /// that must not be replayed, one idle for over a second is first peeked at: one the upstream
+    /// closed meanwhile is closed here, and the next one tried.</summary>
+    public bool TryTakeIdle(KeepalivePool pool, UpstreamPeer peer, bool idempotent, long nowMs, out UpstreamConnection up)
+    {
+        while (pool.TryTake(peer.Index, out int id))
+        {
+            up = _connections[id];
+            if (idempotent || nowMs - pool.IdleSinceMs(id) <= PeekAfterIdleMs || SocketInterop.Peek(up.Fd).IsAgain)
+            {
+                up.Pool = pool;
+                up.Group.Stats.CountReused();
+                peer.Stats.CountReused();
+                return true;
+            }
+            Close(up, UpstreamCloseReason.ClosedWhileIdle);
+        }
+        up = null!;
+        return false;
+    }
+
+    /// <summary>Gives <paramref name="up"/> to an exchange, with a receive buffer (Buffer is -1 when the
+    /// slab is exhausted: the caller checks).</summary>
+    public void Attach(UpstreamConnection up, IUpstreamOwner owner, bool reused)
+    {
+        up.Owner = owner;
+        up.Reused = reused;
+        if (up.State == UpstreamState.Idle)
+        {
+            up.State = UpstreamState.Active;
+            up.WriteReady = true;
+        }
+        up.Buffer = _slab.Rent();
+        up.Start = up.End = 0;
+    }
+
+    /// <summary>Ends an exchange's hold on <paramref name="up"/>: back to its pool when
+    /// <paramref name="reusable"/> and within keepalive_requests and keepalive_time, else closed with
+    /// <paramref name="failure"/> (not reusable) or the limit that retired it.</summary>
+    public void Release(UpstreamConnection up, bool reusable, UpstreamCloseReason failure, bool stopping, long nowMs)
+    {
+        _timers.Cancel(up.Slot);
+        up.Owner = null;
+        if (up.Buffer >= 0)
+        {
+            _slab.Return(up.Buffer);
+            up.Buffer = -1;
+        }
+        up.Requests++;
+        var cfg = up.Group.Config;
+        var reason = !reusable ? failure
+            : up.Pool is null ? UpstreamCloseReason.NotReusable
+            : stopping ? UpstreamCloseReason.Shutdown
+            : up.Requests >= cfg.KeepaliveRequests ? UpstreamCloseReason.MaxRequests
+            : nowMs - up.OpenedMs >= cfg.KeepaliveTimeMs ? UpstreamCloseReason.MaxTime
+            : (UpstreamCloseReason?)null;
+        if (reason is { } r) Close(up, r);
+        else PutIdle(up, nowMs);
+    }
+
+    private void PutIdle(UpstreamConnection up, long nowMs)
+    {
+        up.State = UpstreamState.Idle;
+        up.ReadReady = false;
+        int evicted = up.Pool!.Put(up.Slot, up.Peer.Index, nowMs);
+        if (evicted >= 0) Close(_connections[evicted], UpstreamCloseReason.PoolFull);
+    }
+
+    /// <summary>Closes <paramref name="up"/> (a pooled one leaves its pool) and counts why.</summary>
+    public void Close(UpstreamConnection up, UpstreamCloseReason reason)
+    {
+        if (up.Fd < 0) return;
+        up.Pool?.Remove(up.Slot);
+        up.Group.Stats.CountClosed(reason);
+        up.Peer.Stats.CountClosed(reason);
+        _timers.Cancel(up.Slot);
+        SocketInterop.Close(up.Fd);   // close() also removes it from epoll
+        if (up.Buffer >= 0) _slab.Return(up.Buffer);
+        up.Reset();
+        _table.Release(up.Slot);
+    }
+
+    /// <summary>An epoll event for <paramref name="up"/>.</summary>
+    public void OnEvent(UpstreamConnection up, uint events)
+    {
+        bool readable = (events & (EpollInterop.In | EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0;
+        if (readable) up.ReadReady = true;
+        if ((events & (EpollInterop.Out | EpollInterop.Err | EpollInterop.Hup)) != 0) up.WriteReady = true;
+        switch (up.State)
+        {
+            case UpstreamState.Idle:
+                // The upstream closed an idle connection or sent something unasked: it leaves the pool now.
+                if (readable && !SocketInterop.Peek(up.Fd).IsAgain) Close(up, UpstreamCloseReason.ClosedWhileIdle);
+                else up.ReadReady = false;
+                return;
+            case UpstreamState.Connecting:
+                if (up.WriteReady || readable) up.Owner!.OnUpstreamConnected(SocketInterop.PendingError(up.Fd));
+                return;
+            case UpstreamState.Active:
+                up.Owner?.OnUpstreamReady();
+                return;
+        }
+    }
+
+    /// <summary>A timer of <paramref name="slot"/> fired: its exchange's connect, send or read timeout.</summary>
+    public void OnTimer(int slot) => _connections[slot].Owner?.OnUpstreamTimeout();
+
+    /// <summary>Closes the pooled connections idle for their pool's keepalive_timeout.</summary>
+    public void ExpireIdle(long nowMs)
+    {
+        foreach (var pool in _pools)
+            for (int id; (id = pool.PopExpired(nowMs)) >= 0;)
+                Close(_connections[id], UpstreamCloseReason.IdleTimeout);
+    }
+
+    /// <summary>When the next pooled connection expires, or long.MaxValue.</summary>
+    public long NextExpiryMs
+    {
+        get
+        {
+            long due = long.MaxValue;
+            foreach (var pool in _pools) due = Math.Min(due, pool.NextExpiryMs);
+            return due;
+        }
+    }
+
+    /// <summary>Closes every pooled connection (a draining worker keeps none).</summary>
+    public void CloseIdle(UpstreamCloseReason reason)
+    {
+        foreach (var pool in _pools)
+            for (int id; (id = pool.PopExpired(long.MaxValue)) >= 0;)
+                Close(_connections[id], reason);
+    }
+
+    /// <summary>Closes every open connection, pooled or not (the worker is going away).</summary>
+    public void CloseAll(UpstreamCloseReason reason)
+    {
+        foreach (var up in _connections)
+            if (up.Fd >= 0) Close(up, reason);
+    }
+}
