@@ -6,19 +6,6 @@ using RawKeepalive.Observability;
 
 namespace RawKeepalive.Proxy;
 
-/// <summary>How the response body reaches the client.</summary>
-public enum ResponseBodyMode : byte
-{
-    None,
-    Length,
-    /// <summary>Chunked from the upstream, forwarded unchanged to an HTTP/1.1 client.</summary>
-    ChunkedPassthrough,
-    /// <summary>Chunked from the upstream to an HTTP/1.0 client: data only, then close.</summary>
-    Dechunk,
-    /// <summary>No framing: the body ends when the upstream closes, and so does the client connection.</summary>
-    UntilClose,
-}
-
 /// <summary>This file: reading the upstream response, rewriting its head for the client, streaming
 /// the body, local responses (return, errors), finishing and aborting the exchange.</summary>
 public sealed unsafe partial class ClientConnection
