@@ -134,20 +134,15 @@ public sealed unsafe partial class ClientConnection
     {
         var up = _up!;
         _respHeadParsed = true;
-        bool headRequest = _req.Method == HttpMethod.Head;
-        bool bodiless = headRequest || _resp.Status == 204 || _resp.Status == 304;
+        // The body may still be going out (FinishExchange checks _requestSent again at the end).
+        var framing = ResponseFraming.Decide(_req.Method, _req.VersionMinor, requestBodySent: _requestSent, clientWantsKeepAlive: ClientMayKeepAlive(), _resp);
+        _respMode = framing.Mode;
+        _upstreamReusable = framing.UpstreamReusable && up.Pool is not null;
+        _keepClient = framing.ClientKeepAlive;
         _respChunks = default;
         _respChunks.Reset();
-        if (bodiless) _respMode = ResponseBodyMode.None;
-        else if (_resp.Chunked) _respMode = _req.VersionMinor == 1 ? ResponseBodyMode.ChunkedPassthrough : ResponseBodyMode.Dechunk;
-        else if (_resp.ContentLength >= 0) _respMode = ResponseBodyMode.Length;
-        else _respMode = ResponseBodyMode.UntilClose;
         _respUnscanned = _resp.ContentLength;
         _respBodyDone = _respMode == ResponseBodyMode.None || (_respMode == ResponseBodyMode.Length && _resp.ContentLength == 0);
-
-        bool upstreamKeepAlive = _resp.VersionMinor == 1 ? !_resp.ConnectionClose : _resp.ConnectionKeepAlive && !_resp.ConnectionClose;
-        _upstreamReusable = up.Pool is not null && upstreamKeepAlive && _respMode != ResponseBodyMode.UntilClose;
-        _keepClient = ClientMayKeepAlive() && _respMode is not (ResponseBodyMode.UntilClose or ResponseBodyMode.Dechunk);
 
         up.Start = _respScan = _resp.HeadLength;
         ScanResponseBody();
