@@ -8,19 +8,6 @@ using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Proxy;
 
-/// <summary>How the response body reaches the client.</summary>
-public enum ResponseBodyMode : byte
-{
-    None,
-    Length,
-    /// <summary>Chunked from the upstream, forwarded unchanged to an HTTP/1.1 client.</summary>
-    ChunkedPassthrough,
-    /// <summary>Chunked from the upstream to an HTTP/1.0 client: data only, then close.</summary>
-    Dechunk,
-    /// <summary>No framing: the body ends when the upstream closes, and so does the client connection.</summary>
-    UntilClose,
-}
-
 /// <summary>This file: reading the upstream response, rewriting its head for the client, streaming
 /// the body, local responses (return, errors), finishing and aborting the exchange.</summary>
 public sealed unsafe partial class ClientConnection
@@ -149,20 +136,15 @@ public sealed unsafe partial class ClientConnection
     {
         var up = _up!;
         _respHeadParsed = true;
-        bool headRequest = _req.Method == HttpMethod.Head;
-        bool bodiless = headRequest || _resp.Status == 204 || _resp.Status == 304;
+        // The body may still be going out (FinishExchange checks _requestSent again at the end).
+        var framing = ResponseFraming.Decide(_req.Method, _req.VersionMinor, requestBodySent: _requestSent, clientWantsKeepAlive: ClientMayKeepAlive(), _resp);
+        _respMode = framing.Mode;
+        _upstreamReusable = framing.UpstreamReusable && up.Pool is not null;
+        _keepClient = framing.ClientKeepAlive;
         _respChunks = default;
         _respChunks.Reset();
-        if (bodiless) _respMode = ResponseBodyMode.None;
-        else if (_resp.Chunked) _respMode = _req.VersionMinor == 1 ? ResponseBodyMode.ChunkedPassthrough : ResponseBodyMode.Dechunk;
-        else if (_resp.ContentLength >= 0) _respMode = ResponseBodyMode.Length;
-        else _respMode = ResponseBodyMode.UntilClose;
         _respUnscanned = _resp.ContentLength;
         _respBodyDone = _respMode == ResponseBodyMode.None || (_respMode == ResponseBodyMode.Length && _resp.ContentLength == 0);
-
-        bool upstreamKeepAlive = _resp.VersionMinor == 1 ? !_resp.ConnectionClose : _resp.ConnectionKeepAlive && !_resp.ConnectionClose;
-        _upstreamReusable = up.Pool is not null && upstreamKeepAlive && _respMode != ResponseBodyMode.UntilClose;
-        _keepClient = ClientMayKeepAlive() && _respMode is not (ResponseBodyMode.UntilClose or ResponseBodyMode.Dechunk);
 
         up.Start = _respScan = _resp.HeadLength;
         ScanResponseBody();

@@ -4,7 +4,8 @@ using static RawKeepalive.Tests.Http.HttpText;
 
 namespace RawKeepalive.Tests.Http;
 
-/// <summary>The parsers run once per request on the worker's loop thread: they must not allocate.</summary>
+/// <summary>The parsers and the framing decision run once per request on the worker's loop thread:
+/// they must not allocate.</summary>
 [TestFixture, CancelAfter(60_000)]
 public class ZeroAllocationTests
 {
@@ -16,6 +17,7 @@ public class ZeroAllocationTests
         var bad = Bytes("GET / HTTP/1.1\r\nHost: a b\r\n\r\n");
         var partial = Bytes("GET / HTTP/1.1\r\nHost: a");
         var response = Bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\nContent-Length: 3, 3\r\n\r\n");
+        var framed = Bytes(Response);
         var body = Bytes("4;x=\"y\"\r\nWiki\r\n7\r\npedia i\r\nB\r\nn \r\nchunks.\r\n0\r\nX-T: 1\r\n\r\n");
         var requestHead = new RequestHead();
         var responseHead = new ResponseHead();
@@ -30,6 +32,9 @@ public class ZeroAllocationTests
                 sink += (int)RequestParser.Parse(bad, requestHead) + requestHead.ErrorStatus;
                 sink += (int)RequestParser.Parse(partial, requestHead) + RequestParser.OversizeStatus(partial);
                 sink += (int)ResponseParser.Parse(response, responseHead) + responseHead.HeadLength;
+                sink += (int)ResponseParser.Parse(framed, responseHead);
+                var framing = ResponseFraming.Decide(HttpMethod.Get, 1, requestBodySent: true, clientWantsKeepAlive: true, responseHead);
+                sink += (int)framing.Mode + (framing.UpstreamReusable ? 1 : 0) + (framing.ClientKeepAlive ? 1 : 0);
                 var decoder = new ChunkedDecoder();
                 sink += (int)decoder.Skip(body, out int consumed) + consumed;
                 decoder.Reset();
