@@ -335,6 +335,11 @@ public sealed unsafe partial class ClientConnection
         return ReadRequestBody();
     }
 
+    /// <summary>Every byte of the request is out, whether or not PumpRequest has come round to noting
+    /// it in _requestSent (a response can be read in the same turn as the last body bytes went).</summary>
+    private bool RequestFullySent => _requestSent || _headSent && _bodyComplete
+        && (_bodyMode == RequestBodyMode.Buffered ? _bufferedBodySent == _bufferedLength : _bodyPos == _bodyScan);
+
     private bool SendBufferedBody(UpstreamConnection up)
     {
         if (_bufferedBodySent == _bufferedLength)

@@ -136,8 +136,9 @@ public sealed unsafe partial class ClientConnection
     {
         var up = _up!;
         _respHeadParsed = true;
-        // The body may still be going out (FinishExchange checks _requestSent again at the end).
-        var framing = ResponseFraming.Decide(_req.Method, _req.VersionMinor, requestBodySent: _requestSent, clientWantsKeepAlive: ClientMayKeepAlive(), _resp);
+        // An upstream that answers before the whole body is out leaves its connection out of step
+        // (as nginx's request_body_sent); FinishExchange checks again for one still sending.
+        var framing = ResponseFraming.Decide(_req.Method, _req.VersionMinor, RequestFullySent, ClientMayKeepAlive(), _resp);
         _respMode = framing.Mode;
         _upstreamReusable = framing.UpstreamReusable && up.Pool is not null;
         _keepClient = framing.ClientKeepAlive;
@@ -403,7 +404,7 @@ public sealed unsafe partial class ClientConnection
     /// exchange was clean, and the client waits for its next request or closes.</summary>
     private void FinishExchange()
     {
-        if (_up is not null) ReleaseUpstream(_upstreamReusable && _requestSent && _up.End == _respScan);
+        if (_up is not null) ReleaseUpstream(_upstreamReusable && RequestFullySent && _up.End == _respScan);
         ReleaseScratch();
         _requests++;
         if (!_keepClient || !_requestSent && _bodyMode != RequestBodyMode.None && !SkipUnsentBody())
