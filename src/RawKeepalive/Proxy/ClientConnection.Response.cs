@@ -1,15 +1,14 @@
-using RawKeepalive.Config;
 using RawKeepalive.Http;
 using RawKeepalive.Loop;
 using RawKeepalive.Native;
 using RawKeepalive.Observability;
-using RawKeepalive.Upstream;
 using RawKeepalive.Transforms;
+using RawKeepalive.Upstream;
 
 namespace RawKeepalive.Proxy;
 
 /// <summary>This file: reading the upstream response, rewriting its head for the client, streaming
-/// the body, local responses (return, errors), finishing and aborting the exchange.</summary>
+/// the body (splice included), finishing and aborting the exchange, and its timers.</summary>
 public sealed unsafe partial class ClientConnection
 {
     private bool _respHeadParsed;
@@ -514,105 +513,5 @@ public sealed unsafe partial class ClientConnection
         if (waitUpWrite) { if (progressed || !_w.Timers.IsSet(up.Slot)) _w.Timers.Set(up.Slot, _w.NowMs + cfg.ProxySendTimeoutMs); }
         else if (waitUpRead) { if (progressed || !_w.Timers.IsSet(up.Slot)) _w.Timers.Set(up.Slot, _w.NowMs + cfg.ProxyReadTimeoutMs); }
         else _w.Timers.Cancel(up.Slot);
-    }
-
-    /// <summary>What a local response carries besides its status and head.</summary>
-    private readonly ref struct LocalContent
-    {
-        /// <summary>A redirect's Location value.</summary>
-        public ValueTemplate? Location { get; init; }
-        /// <summary>return's text, evaluated into a text/plain body.</summary>
-        public ValueTemplate? Text { get; init; }
-        /// <summary>A text/plain body made already (stub_status).</summary>
-        public ReadOnlySpan<byte> Plain { get; init; }
-        /// <summary>Header lines of its own, CRLF-terminated (OPTIONS *'s Allow).</summary>
-        public ReadOnlySpan<byte> Lines { get; init; }
-
-        public bool IsTextual => Text is not null || !Plain.IsEmpty;
-        /// <summary>Nothing in it depends on the request: its head has a small fixed size.</summary>
-        public bool IsFixed => Location is null && Text is null;
-    }
-
-    /// <summary>A response made here for an error status: an HTML error page where nginx has one.</summary>
-    private void RespondLocal(int status, bool close) => SendLocal(status, close, default);
-
-    private void RespondReturn(ReturnConfig ret)
-    {
-        bool redirect = ret.Status is 301 or 302 or 303 or 307 or 308;
-        SendLocal(ret.Status, close: false, redirect ? new LocalContent { Location = ret.Text } : new LocalContent { Text = ret.Text });
-    }
-
-    /// <summary>A response made here, measured and then written into room of its exact size: the head,
-    /// then a text/plain body if the content has one, else nginx's HTML page for an error status,
-    /// which stays pinned where it is.</summary>
-    private void SendLocal(int status, bool close, in LocalContent content)
-    {
-        if (!BeginLocalResponse(close)) return;
-        byte[] page = !content.IsTextual && status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : [];
-        int textLength = content.Text is null ? content.Plain.Length : VariableWriter.Measure(content.Text, this, out _);
-        var measured = HeadWriter.Measuring();
-        TryWriteLocal(ref measured, status, content, textLength, page.Length);
-
-        byte* area;
-        if (content.IsFixed) area = Scratch + ResponseGenOffset;   // always fits, never capped
-        else if (!TryReserve(measured, "local response", ResponseGenOffset, ResponseGenSize, ref _largeResponseGen, out area)) return;
-        var w = new HeadWriter(new Span<byte>(area, measured.Length));
-        if (!TryWriteLocal(ref w, status, content, textLength, page.Length) || w.Length != measured.Length)
-        {
-            if (status == 500) Close();   // the error response itself failed: nothing else is left to say
-            else FailInternally("a local response differs from its measured length");
-            return;
-        }
-        _respIov.Init((Iovec*)(Scratch + ResponseIovOffset), IovecCapacity);
-        if (!_respIov.Add(area, w.Length) || _req.Method != HttpMethod.Head && !_respIov.Add(PinnedBytes.Address(page), page.Length))
-            Close();   // two entries in an empty list of 128: cannot happen
-    }
-
-    private bool TryWriteLocal(ref HeadWriter w, int status, in LocalContent content, int textLength, int pageLength)
-    {
-        bool textual = content.IsTextual;
-        bool head = w.TryAppend(HeaderBytes.ResponseVersion) && HeaderBytes.TryWriteStatusLine(status, ref w) && TryWriteServerAndDate(ref w)
-            && (content.Location is null || w.TryAppend("Location: "u8) && VariableWriter.TryWrite(content.Location, this, ref w) && w.TryAppend("\r\n"u8))
-            && w.TryAppend(content.Lines)
-            && (textual ? w.TryAppend(HeaderBytes.ContentTypeText) : pageLength == 0 || w.TryAppend(HeaderBytes.ContentTypeHtml))
-            && HeaderBytes.TryWriteContentLength(textual ? textLength : pageLength, ref w)
-            && w.TryAppend(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
-            && w.TryAppend("\r\n"u8);
-        if (!head || !textual || _req.Method == HttpMethod.Head) return head;
-        return content.Text is null ? w.TryAppend(content.Plain) : VariableWriter.TryWrite(content.Text, this, ref w);
-    }
-
-    /// <summary>The exchange becomes a response made here; false when no scratch buffer could be had
-    /// (the connection is then closed).</summary>
-    private bool BeginLocalResponse(bool close)
-    {
-        if (_up is not null) ReleaseUpstream(reusable: false, UpstreamCloseReason.ErrorMidExchange);
-        if (_scratch < 0 && (_scratch = _w.Slab.Rent()) < 0)
-        {
-            Close();
-            return false;
-        }
-        State = ClientState.Exchanging;
-        _respHeadParsed = true;
-        _respBodyDone = true;
-        _respMode = ResponseBodyMode.None;
-        _keepClient = !close && ClientMayKeepAlive();
-        _requestSent = false;
-        return true;
-    }
-
-    private void RespondToBadRequest(int status)
-    {
-        _w.Log.Write(LogLevel.Info, Number, $"client sent invalid request, answering {status}");
-        _location = null;
-        _w.Counters.Enter(ref Phase, ClientPhase.Writing);
-        _headBuffered = false;
-        _req.Method = HttpMethod.Get;
-        // The bad head is consumed; only bytes still arriving make the close linger.
-        _bodyMode = RequestBodyMode.None;
-        _bodyComplete = true;
-        _start = _bodyPos = _bodyScan = _end;
-        // RFC 9110 15.5.6: a 405 names the methods that are allowed (nginx's has no Allow).
-        SendLocal(status, close: true, status == 405 ? new LocalContent { Lines = AllowLine } : default);
     }
 }
