@@ -24,8 +24,8 @@ public class ArchitectureTests
     private const string Loop = "RawKeepalive.Loop";
     private const string Native = "RawKeepalive.Native";
     private const string Upstream = "RawKeepalive.Upstream";
-    private const string Routing = "RawKeepalive.Routing";       // server/location selection (not split out yet)
-    private const string Transforms = "RawKeepalive.Transforms"; // head rewriters, variables, maps (not split out yet)
+    private const string Routing = "RawKeepalive.Routing";       // server and location selection
+    private const string Transforms = "RawKeepalive.Transforms"; // head rewriters, variables, maps
     private const string Proxy = "RawKeepalive.Proxy";           // client side: ClientConnection, Worker
     private const string Config = "RawKeepalive.Config";
     private const string Process = "RawKeepalive.Process";
@@ -56,6 +56,17 @@ public class ArchitectureTests
     {
         // Simplest form of "no parser internals": no dependency on RawKeepalive.Http at all.
         AssertNamespaceRule(Upstream, Http);
+    }
+
+    /// <summary>The one-way flow: the client side uses Routing, Transforms and Upstream, never the reverse
+    /// (variables read the request through IRequestVariables, an upstream connection knows its exchange
+    /// only as an IUpstreamOwner).</summary>
+    [Test]
+    public void RoutingTransformsAndUpstreamKnowNoClientSide()
+    {
+        AssertNamespaceRule(Routing, Proxy, Process);
+        AssertNamespaceRule(Transforms, Proxy, Process);
+        AssertNamespaceRule(Upstream, Proxy, Process);
     }
 
     [Test]

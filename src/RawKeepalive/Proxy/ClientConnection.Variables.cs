@@ -1,18 +1,22 @@
 using RawKeepalive.Http;
 using RawKeepalive.Routing;
+using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Proxy;
 
 /// <summary>This file: what variables (VariableWriter) read about the connection and its request.</summary>
 public sealed unsafe partial class ClientConnection
 {
-    internal RequestHead Request => _req;
-    internal ReadOnlySpan<byte> RequestHeadBytes => new(HeadBase, _req.HeadLength);
-    internal ServerRuntime Server => _server;
-    internal LocationRuntime? Location => _location;
+    RequestHead IRequestVariables.Request => _req;
+    ReadOnlySpan<byte> IRequestVariables.RequestHeadBytes => new(HeadBase, _req.HeadLength);
+    ReadOnlySpan<byte> IRequestVariables.PeerAddress => PeerAddress;
+    Listener IRequestVariables.Listener => Listener;
+    ServerRuntime IRequestVariables.Server => _server;
+    LocationRuntime? IRequestVariables.Location => _location;
+    long IRequestVariables.ConnectionNumber => Number;
 
     /// <summary>$connection_requests: this request included (nginx counts a request when it starts).</summary>
-    internal int ConnectionRequests => _requests + 1;
+    int IRequestVariables.ConnectionRequests => _requests + 1;
 
     // $request_id: made on first use and kept for the rest of the request. Which request it belongs to is
     // told by (connection number, requests completed), so no per-request reset hook is needed.
@@ -20,7 +24,7 @@ public sealed unsafe partial class ClientConnection
     private long _requestIdConnection = -1;
     private int _requestIdSequence;
 
-    internal ReadOnlySpan<byte> RequestId
+    ReadOnlySpan<byte> IRequestVariables.RequestId
     {
         get
         {

@@ -1,6 +1,7 @@
 using RawKeepalive.Http;
 using RawKeepalive.Native;
 using RawKeepalive.Routing;
+using RawKeepalive.Transforms;
 using RawKeepalive.Upstream;
 
 namespace RawKeepalive.Proxy;
@@ -12,7 +13,7 @@ public enum ClientState : byte { Closed, WaitingRequest, Exchanging, Lingering }
 /// for the next request. Events only set ready flags and call <see cref="Advance"/>, which moves
 /// the state machine as far as the ready flags allow (nginx's model for edge-triggered epoll).
 /// This file: life cycle, request heads and routing.</summary>
-public sealed unsafe partial class ClientConnection : IUpstreamOwner
+public sealed unsafe partial class ClientConnection : IUpstreamOwner, IRequestVariables
 {
     private readonly Worker _w;
     public readonly int Slot;

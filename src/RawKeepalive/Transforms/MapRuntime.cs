@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using RawKeepalive.Http;
 using RawKeepalive.Config;
-using RawKeepalive.Proxy;
 using RawKeepalive.Routing;
 
 namespace RawKeepalive.Transforms;
@@ -16,7 +15,7 @@ internal static class MapRuntime
     /// <summary>Sources up to this long are evaluated on the stack; longer ones in a pooled array.</summary>
     private const int StackSource = 1024;
 
-    public static bool TryWrite(MapConfig map, ClientConnection c, ref HeadWriter w, int depth)
+    public static bool TryWrite(MapConfig map, IRequestVariables c, ref HeadWriter w, int depth)
     {
         int length = VariableWriter.Measure(map.Source, c, out _, depth + 1);
         byte[]? rented = length > StackSource ? ArrayPool<byte>.Shared.Rent(length) : null;

@@ -1,7 +1,6 @@
 using RawKeepalive.Config;
 using RawKeepalive.Http;
 using RawKeepalive.Native;
-using RawKeepalive.Proxy;
 using RawKeepalive.Routing;
 
 namespace RawKeepalive.Transforms;
@@ -20,12 +19,12 @@ public static class VariableWriter
     private static readonly byte[] VersionBytes = System.Text.Encoding.ASCII.GetBytes(Program.Version);
 
     /// <summary>Appends the value; false when it does not fit (the writer then holds part of it).</summary>
-    public static bool TryWrite(ValueTemplate template, ClientConnection c, ref HeadWriter w) => TryWrite(template, c, ref w, 0);
+    public static bool TryWrite(ValueTemplate template, IRequestVariables c, ref HeadWriter w) => TryWrite(template, c, ref w, 0);
 
     /// <summary>The exact length of the value, and how much of it comes from the client.</summary>
-    public static int Measure(ValueTemplate template, ClientConnection c, out int clientBytes) => Measure(template, c, out clientBytes, 0);
+    public static int Measure(ValueTemplate template, IRequestVariables c, out int clientBytes) => Measure(template, c, out clientBytes, 0);
 
-    internal static int Measure(ValueTemplate template, ClientConnection c, out int clientBytes, int depth)
+    internal static int Measure(ValueTemplate template, IRequestVariables c, out int clientBytes, int depth)
     {
         var w = HeadWriter.Measuring();
         TryWrite(template, c, ref w, depth);
@@ -33,7 +32,7 @@ public static class VariableWriter
         return w.Length;
     }
 
-    internal static bool TryWrite(ValueTemplate template, ClientConnection c, ref HeadWriter w, int depth)
+    internal static bool TryWrite(ValueTemplate template, IRequestVariables c, ref HeadWriter w, int depth)
     {
         if (depth > MaxDepth) return true;
         foreach (var seg in template.Segments)
@@ -41,7 +40,7 @@ public static class VariableWriter
         return true;
     }
 
-    private static bool TryWriteVariable(TemplateSegment seg, ClientConnection c, ref HeadWriter w, int depth)
+    private static bool TryWriteVariable(TemplateSegment seg, IRequestVariables c, ref HeadWriter w, int depth)
     {
         var req = c.Request;
         var head = c.RequestHeadBytes;
@@ -89,7 +88,7 @@ public static class VariableWriter
             case Variable.ContentType:
                 return w.TryAppendClient(HeaderValue(req, head, "content-type"u8));
             case Variable.Connection:
-                return w.TryAppendDecimal(c.Number);
+                return w.TryAppendDecimal(c.ConnectionNumber);
             case Variable.ConnectionRequests:
                 return w.TryAppendDecimal(c.ConnectionRequests);
             case Variable.RequestId:
@@ -129,7 +128,7 @@ public static class VariableWriter
     }
 
     /// <summary>$host: the Host header lower-cased without its port or trailing dot, else the server's first name.</summary>
-    private static bool TryWriteHost(ClientConnection c, ReadOnlySpan<byte> head, ref HeadWriter w)
+    private static bool TryWriteHost(IRequestVariables c, ReadOnlySpan<byte> head, ref HeadWriter w)
     {
         var req = c.Request;
         var host = req.HasHost ? ServerNameMatcher.Normalise(req.Host.Of(head)) : default;
@@ -190,7 +189,7 @@ public static class VariableWriter
         return false;
     }
 
-    private static bool TryWriteRemoteAddr(ClientConnection c, ref HeadWriter w)
+    private static bool TryWriteRemoteAddr(IRequestVariables c, ref HeadWriter w)
     {
         Span<byte> tmp = stackalloc byte[64];
         int n = SockAddr.FormatAddress(c.PeerAddress, tmp);
