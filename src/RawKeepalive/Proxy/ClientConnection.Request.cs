@@ -50,6 +50,8 @@ public sealed unsafe partial class ClientConnection
 
     private byte* HeadBase => BufferPointer + _headStart;
 
+    /// <summary>A whole request head is buffered: the exchange runs its phases, route → access →
+    /// content; the log phase is FinishExchange's.</summary>
     private void StartExchange()
     {
         State = ClientState.Exchanging;
@@ -73,49 +75,61 @@ public sealed unsafe partial class ClientConnection
             return;
         }
 
+        if (RoutePhase() && AccessPhase()) ContentPhase();
+    }
+
+    /// <summary>Finds the server and location, and sets up the request body's framing. False when the
+    /// request was answered (a malformed body, OPTIONS *, no location, a body over client_max_body_size).</summary>
+    private bool RoutePhase()
+    {
         _server = Listener.Select(HostForServerName());
         var path = _req.Path.Of(new ReadOnlySpan<byte>(HeadBase, _req.HeadLength));
         _location = _server.Match(path.IsEmpty ? "/"u8 : path);
 
-        if (!StartRequestBody()) return;
+        if (!StartRequestBody()) return false;
         if (_req.IsAsteriskOptions)
         {
             RespondOptionsAsterisk();
-            return;
+            return false;
         }
         if (_location is null)
         {
             RespondLocal(404, close: false);
-            return;
+            return false;
         }
         var limit = _location.Config.ClientMaxBodySize;
         if (limit > 0 && _req.ContentLength > limit)
         {
             _w.Log.Write(LogLevel.Error, Number, $"client intended to send too large body: {_req.ContentLength} bytes{Context()}");
             RespondLocal(413, close: true);
-            return;
+            return false;
         }
-        if (_location.Config.Access is { } access && !RawKeepalive.Config.AccessRule.Allows(access, PeerAddress))
-        {
-            RespondForbidden();
-            return;
-        }
-        if (_location.Config.Return is { } ret)
-        {
-            RespondReturn(ret);
-            return;
-        }
-        if (_location.Config.StubStatus)
-        {
-            RespondStubStatus();
-            return;
-        }
-        if (_location.Group is null)
-        {
-            RespondLocal(404, close: false);
-            return;
-        }
-        if (_bodyMode == RequestBodyMode.ChunkedPassthrough && _location.UpstreamHttp10)
+        return true;
+    }
+
+    /// <summary>allow/deny: false when the client was refused (403).</summary>
+    private bool AccessPhase()
+    {
+        if (_location!.Config.Access is not { } access || RawKeepalive.Config.AccessRule.Allows(access, PeerAddress)) return true;
+        RespondForbidden();
+        return false;
+    }
+
+    /// <summary>The location's content: return, stub_status, or proxying to its upstream (404 without one).</summary>
+    private void ContentPhase()
+    {
+        var location = _location!;
+        if (location.Config.Return is { } ret) RespondReturn(ret);
+        else if (location.Config.StubStatus) RespondStubStatus();
+        else if (location.Group is null) RespondLocal(404, close: false);
+        else StartProxying(location, location.Group);
+    }
+
+    /// <summary>The proxy content handler: the request's generated lines, 100-continue, then the first
+    /// upstream try (after the whole body, for a chunked body to an HTTP/1.0 upstream).</summary>
+    private void StartProxying(LocationRuntime location, UpstreamGroup group)
+    {
+        if (_bodyMode == RequestBodyMode.ChunkedPassthrough && location.UpstreamHttp10)
         {
             // De-chunked from the start: the pass-through scan above is forgotten.
             _bodyMode = RequestBodyMode.Buffered;
@@ -125,9 +139,9 @@ public sealed unsafe partial class ClientConnection
         }
         if (!PrepareRequestHeaders()) return;
         SendContinueIfExpected();
-        _triesLeft = _location.Group.Peers.Length;
-        if (_location.Config.ProxyNextUpstreamTries > 0) _triesLeft = Math.Min(_triesLeft, _location.Config.ProxyNextUpstreamTries);
-        _peer = _location.Group.NextPeer();
+        _triesLeft = group.Peers.Length;
+        if (location.Config.ProxyNextUpstreamTries > 0) _triesLeft = Math.Min(_triesLeft, location.Config.ProxyNextUpstreamTries);
+        _peer = group.NextPeer();
         if (_bodyMode != RequestBodyMode.Buffered) ConnectUpstream(fresh: false);
     }
 
