@@ -106,6 +106,30 @@ public abstract class ProxyTestBase
     protected ProxyProcess StartProxy(string template, TestBackend backend, TestBackend? backend2 = null) =>
         StartProxy(template, backend.Port, backend2?.Port ?? 0);
 
+    /// <summary>How long the backend must stay untouched after a refusal: the proxy would have connected
+    /// before answering, so this only covers the backend's accept thread lagging behind.</summary>
+    protected static readonly TimeSpan RefusalUntouched = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Sends <paramref name="request"/> to <paramref name="proxy"/> on a fresh connection and checks the
+    /// refusal: the status, Connection: close, the close itself, and a backend that never got a connection
+    /// (so not a byte).</summary>
+    protected void AssertRefused(ProxyProcess proxy, TestBackend backend, byte[] request, int status)
+    {
+        var client = Connect(proxy, TimeSpan.FromSeconds(10));
+        client.SendRaw(request);
+        var response = client.ReadResponse();
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Status, Is.EqualTo(status), response.ToString());
+            Assert.That(response.Headers.HasToken("Connection", "close"), Is.True, $"the refusal announces the close:\n{response.Head}");
+            Assert.That(client.IsClosedByPeer(TimeSpan.FromSeconds(5)), Is.True, "the connection closes after the refusal");
+            Assert.That(Wait.HoldsFor(() => backend.AcceptedConnections == 0, RefusalUntouched), Is.True,
+                $"nothing reaches the backend: {backend.AcceptedConnections} connections");
+            Assert.That(backend.RequestCount, Is.Zero, "no request reaches the backend");
+            Assert.That(proxy.HasExited, Is.False);
+        });
+    }
+
     protected RawHttpClient Connect(ProxyProcess proxy, TimeSpan? timeout = null) =>
         Track(new RawHttpClient(proxy.Port, timeout));
 
