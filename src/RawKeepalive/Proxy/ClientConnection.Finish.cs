@@ -15,7 +15,7 @@ public sealed unsafe partial class ClientConnection
     /// exchange was clean, and the client waits for its next request or closes.</summary>
     private void FinishExchange()
     {
-        if (_up is not null) ReleaseUpstream(_upstreamReusable && RequestFullySent && _up.End == _respScan);
+        if (_up is not null) ReleaseUpstream(_upstreamReusable && RequestFullySent && _up.End == _body.Scan);
         ReleaseScratch();
         _requests++;
         if (!_keepClient || !_requestSent && _bodyMode != RequestBodyMode.None && !SkipUnsentBody())
@@ -44,7 +44,7 @@ public sealed unsafe partial class ClientConnection
     {
         var up = _up!;
         _up = null;
-        ReturnPipe();   // the body was spliced from this connection: the exchange is over
+        _body.ReturnPipe();   // the body was spliced from this connection: the exchange is over
         _w.Upstreams.Release(up, reusable, failure, _w.Stopping, _w.NowMs);
     }
 
@@ -61,7 +61,7 @@ public sealed unsafe partial class ClientConnection
     /// cleanly): close both sides, never let a partial response look complete.</summary>
     private void AbortExchange()
     {
-        _abortAfterFlush = false;
+        _body.ForgetAbort();
         Close();
     }
 
@@ -113,7 +113,7 @@ public sealed unsafe partial class ClientConnection
         var up = _up;
         var cfg = _location?.Config;
         if (cfg is null) return;
-        bool waitClientWrite = (!_respIov.IsEmpty || up is not null && up.Start < _respScan || _pipeBytes > 0) && !WriteReady;
+        bool waitClientWrite = (!_respIov.IsEmpty || up is not null && up.Start < _body.Scan || _body.HasPipedBytes) && !WriteReady;
         bool waitClientRead = !_bodyComplete && !ReadReady && (up is null || _headSent && _bodyPos == _bodyScan);
         if (waitClientWrite) { if (progressed || !_w.Timers.IsSet(Slot)) _w.Timers.Set(Slot, _w.NowMs + cfg.SendTimeoutMs); }
         else if (waitClientRead) { if (progressed || !_w.Timers.IsSet(Slot)) _w.Timers.Set(Slot, _w.NowMs + cfg.ClientBodyTimeoutMs); }
@@ -121,7 +121,7 @@ public sealed unsafe partial class ClientConnection
 
         if (up is null || up.State == UpstreamState.Connecting) return;
         bool waitUpWrite = !_requestSent && !up.WriteReady;
-        bool waitUpRead = _headSent && !up.ReadReady && !_respBodyDone && !waitClientWrite;
+        bool waitUpRead = _headSent && !up.ReadReady && !_body.Done && !waitClientWrite;
         if (waitUpWrite) { if (progressed || !_w.Timers.IsSet(up.Slot)) _w.Timers.Set(up.Slot, _w.NowMs + cfg.ProxySendTimeoutMs); }
         else if (waitUpRead) { if (progressed || !_w.Timers.IsSet(up.Slot)) _w.Timers.Set(up.Slot, _w.NowMs + cfg.ProxyReadTimeoutMs); }
         else _w.Timers.Cancel(up.Slot);

@@ -111,8 +111,7 @@ public sealed unsafe partial class ClientConnection
         }
         State = ClientState.Exchanging;
         _respHeadParsed = true;
-        _respBodyDone = true;
-        _respMode = ResponseBodyMode.None;
+        _body.BeginLocal();
         _keepClient = !close && ClientMayKeepAlive();
         _requestSent = false;
         return true;

@@ -9,25 +9,20 @@ namespace RawKeepalive.Proxy;
 
 /// <summary>This file: the response side's state, one turn of the exchange, and the response head:
 /// reading it (1xx dropped), the framing decision, and its rewrite for the client. The body is
-/// ClientConnection.ResponseBody.cs's, the end of the exchange ClientConnection.Finish.cs's.</summary>
+/// ResponseBodyRelay's (ClientConnection.ResponseBody.cs the glue), the end of the exchange
+/// ClientConnection.Finish.cs's.</summary>
 public sealed unsafe partial class ClientConnection
 {
     private bool _respHeadParsed;
     private bool _respStarted;        // some response byte went to the client
-    private bool _respBodyDone;       // the framing says the body ended
-    private ResponseBodyMode _respMode;
-    private long _respUnscanned;      // Length mode: body bytes not yet received
-    private ChunkedDecoder _respChunks;
-    private int _respScan;            // end of the bytes in the upstream buffer that may be sent
     private bool _keepClient;
     private bool _upstreamReusable;
     private IovecList _respIov;
 
     private void ResetResponseState()
     {
-        _respHeadParsed = _respStarted = _respBodyDone = _keepClient = _upstreamReusable = false;
-        _respMode = ResponseBodyMode.None;
-        _respScan = 0;
+        _respHeadParsed = _respStarted = _keepClient = _upstreamReusable = false;
+        _body.Reset();
         _respIov.Clear();
     }
 
@@ -46,7 +41,7 @@ public sealed unsafe partial class ClientConnection
                 continue;
             }
             if (!FlushContinue()) break;
-            if (_up is { State: UpstreamState.Active } && !_requestSent && !_respBodyDone) moved |= PumpRequest();
+            if (_up is { State: UpstreamState.Active } && !_requestSent && !_body.Done) moved |= PumpRequest();
             if (State != ClientState.Exchanging) return true;
             if (_respHeadParsed) moved |= PumpResponseOut();
             else if (_up is { State: UpstreamState.Active } && _headSent) moved |= ReadResponseHead();
@@ -132,23 +127,16 @@ public sealed unsafe partial class ClientConnection
         // An upstream that answers before the whole body is out leaves its connection out of step
         // (as nginx's request_body_sent); FinishExchange checks again for one still sending.
         var framing = ResponseFraming.Decide(_req.Method, _req.VersionMinor, RequestFullySent, ClientMayKeepAlive(), _resp);
-        _respMode = framing.Mode;
         _upstreamReusable = framing.UpstreamReusable && up.Pool is not null;
         _keepClient = framing.ClientKeepAlive;
-        _respChunks = default;
-        _respChunks.Reset();
-        _respUnscanned = _resp.ContentLength;
-        _respBodyDone = _respMode == ResponseBodyMode.None || (_respMode == ResponseBodyMode.Length && _resp.ContentLength == 0);
-
-        up.Start = _respScan = _resp.HeadLength;
-        ScanResponseBody();
+        ApplyBodyVerdicts(_body.Begin(up, _w.Slab.Pointer(up.Buffer), framing.Mode, _resp.ContentLength, _resp.HeadLength), up);
 
         if (!BuildResponseHead(up))
         {
             FailInternally("the response head does not fit its gather list");
             return;
         }
-        up.Start = _respScan;
+        up.Start = _body.Scan;
     }
 
     /// <summary>Status line, our Server and Date, the upstream's kept lines, our framing and Connection
@@ -164,11 +152,11 @@ public sealed unsafe partial class ClientConnection
             return false;
         int tail = w.Length;
         return ResponseHeadRewriter.TryAppendKeptHeaders(ref _respIov, _resp, ub)
-            && (_respMode != ResponseBodyMode.ChunkedPassthrough || w.TryAppend(HeaderBytes.TransferEncodingChunked))
+            && (_body.Mode != ResponseBodyMode.ChunkedPassthrough || w.TryAppend(HeaderBytes.TransferEncodingChunked))
             && w.TryAppend(_keepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
             && w.TryAppend("\r\n"u8)
             && _respIov.Add(gen + tail, w.Length - tail)
-            && _respIov.Add(ub + up.Start, _respScan - up.Start);
+            && _respIov.Add(ub + up.Start, _body.Scan - up.Start);
     }
 
     private bool TryWriteServerAndDate(ref HeadWriter w) =>

@@ -44,6 +44,7 @@ public sealed unsafe partial class ClientConnection : IUpstreamOwner, IRequestVa
     {
         _w = worker;
         Slot = slot;
+        _body = new ResponseBodyRelay(worker.Pipes);
     }
 
     public void Open(int fd, long number, Listener listener)
