@@ -59,11 +59,7 @@ public sealed unsafe partial class ClientConnection
 
     /// <summary>Something went wrong after the client saw part of the response (or can't be told
     /// cleanly): close both sides, never let a partial response look complete.</summary>
-    private void AbortExchange()
-    {
-        _body.ForgetAbort();
-        Close();
-    }
+    private void AbortExchange() => Close();
 
     private void FailBeforeResponse(int status)
     {

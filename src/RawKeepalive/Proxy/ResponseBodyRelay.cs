@@ -72,7 +72,7 @@ public sealed unsafe class ResponseBodyRelay
     /// <summary>A new exchange: no body yet.</summary>
     public void Reset()
     {
-        _done = false;
+        _done = _abortAfterFlush = false;
         _mode = ResponseBodyMode.None;
         _scan = 0;
     }
@@ -81,6 +81,7 @@ public sealed unsafe class ResponseBodyRelay
     public void BeginLocal()
     {
         _done = true;
+        _abortAfterFlush = false;
         _mode = ResponseBodyMode.None;
     }
 
@@ -156,9 +157,6 @@ public sealed unsafe class ResponseBodyRelay
         _abortAfterFlush = true;
         return BodyOutcome.MalformedChunked | BodyOutcome.UpstreamNotReusable | BodyOutcome.CloseClient;
     }
-
-    /// <summary>The exchange ended by an abort: a malformed body's pending abort is spent.</summary>
-    public void ForgetAbort() => _abortAfterFlush = false;
 
     /// <summary>Once the head is out: sends body bytes as they arrive; reads more when the buffer is
     /// drained. <paramref name="buffer"/> is <paramref name="up"/>'s buffer of <paramref name="bufferSize"/>
