@@ -15,26 +15,18 @@ public sealed unsafe partial class ClientConnection
     /// exchange was clean, and the client waits for its next request or closes.</summary>
     private void FinishExchange()
     {
-        if (_up is not null) ReleaseUpstream(_upstreamReusable && RequestFullySent && _up.End == _body.Scan);
+        if (_up is not null) ReleaseUpstream(_upstreamReusable && _reqBody.FullySent && _up.End == _body.Scan);
         ReleaseScratch();
         _requests++;
-        if (!_keepClient || !_requestSent && _bodyMode != RequestBodyMode.None && !SkipUnsentBody())
+        if (!_keepClient || !_reqBody.RequestSent && _reqBody.Mode != RequestBodyMode.None && !_reqBody.SkipUnsent())
         {
-            bool clientMaySend = ReadReady || _bodyMode != RequestBodyMode.None && !_bodyComplete || _end > _bodyScan;
+            bool clientMaySend = ReadReady || _reqBody.Mode != RequestBodyMode.None && !_reqBody.Complete || _end > _reqBody.Scan;
             if (clientMaySend) LingerThenClose();   // don't let the close reset what it is still sending
             else Close();
             return;
         }
-        _start = _bodyScan > _bodyPos ? _bodyScan : _bodyPos;
+        _start = _reqBody.Scan > _reqBody.Pos ? _reqBody.Scan : _reqBody.Pos;
         WaitForNextRequest();
-    }
-
-    /// <summary>After a local response, a body already fully buffered is skipped so the connection can be kept.</summary>
-    private bool SkipUnsentBody()
-    {
-        if (!_bodyComplete) return false;
-        _bodyPos = _bodyScan;
-        return true;
     }
 
     /// <summary>Ends the exchange's hold on its upstream connection: back to the pool when the exchange
@@ -65,7 +57,7 @@ public sealed unsafe partial class ClientConnection
     {
         ReleaseUpstream(reusable: false, UpstreamCloseReason.ErrorMidExchange);
         if (_respStarted) AbortExchange();
-        else RespondLocal(status, close: !_bodyComplete);
+        else RespondLocal(status, close: !_reqBody.Complete);
     }
 
     private void OnClientTimeout()
@@ -79,7 +71,7 @@ public sealed unsafe partial class ClientConnection
     public void OnUpstreamTimeout()
     {
         var up = _up!;
-        string phase = up.State == UpstreamState.Connecting ? "connecting to" : !_requestSent ? "sending request to" : "reading response header from";
+        string phase = up.State == UpstreamState.Connecting ? "connecting to" : !_reqBody.RequestSent ? "sending request to" : "reading response header from";
         if (_respHeadParsed)
         {
             _w.Log.Write(LogLevel.Error, Number, $"upstream timed out (110: Connection timed out) while reading upstream{Context(up.Peer)}");
@@ -110,14 +102,14 @@ public sealed unsafe partial class ClientConnection
         var cfg = _location?.Config;
         if (cfg is null) return;
         bool waitClientWrite = (!_respIov.IsEmpty || up is not null && up.Start < _body.Scan || _body.HasPipedBytes) && !WriteReady;
-        bool waitClientRead = !_bodyComplete && !ReadReady && (up is null || _headSent && _bodyPos == _bodyScan);
+        bool waitClientRead = !_reqBody.Complete && !ReadReady && (up is null || _reqBody.HeadSent && _reqBody.Pos == _reqBody.Scan);
         if (waitClientWrite) { if (progressed || !_w.Timers.IsSet(Slot)) _w.Timers.Set(Slot, _w.NowMs + cfg.SendTimeoutMs); }
         else if (waitClientRead) { if (progressed || !_w.Timers.IsSet(Slot)) _w.Timers.Set(Slot, _w.NowMs + cfg.ClientBodyTimeoutMs); }
         else _w.Timers.Cancel(Slot);
 
         if (up is null || up.State == UpstreamState.Connecting) return;
-        bool waitUpWrite = !_requestSent && !up.WriteReady;
-        bool waitUpRead = _headSent && !up.ReadReady && !_body.Done && !waitClientWrite;
+        bool waitUpWrite = !_reqBody.RequestSent && !up.WriteReady;
+        bool waitUpRead = _reqBody.HeadSent && !up.ReadReady && !_body.Done && !waitClientWrite;
         if (waitUpWrite) { if (progressed || !_w.Timers.IsSet(up.Slot)) _w.Timers.Set(up.Slot, _w.NowMs + cfg.ProxySendTimeoutMs); }
         else if (waitUpRead) { if (progressed || !_w.Timers.IsSet(up.Slot)) _w.Timers.Set(up.Slot, _w.NowMs + cfg.ProxyReadTimeoutMs); }
         else _w.Timers.Cancel(up.Slot);

@@ -114,10 +114,10 @@ public sealed unsafe partial class ClientConnection
     }
 
     /// <summary>The framing line for the body as it is sent, and the blank line that ends the head.</summary>
-    private bool TryWriteRequestFraming(ref HeadWriter w) => _bodyMode switch
+    private bool TryWriteRequestFraming(ref HeadWriter w) => _reqBody.Mode switch
     {
         RequestBodyMode.Length => HeaderBytes.TryWriteContentLength(_req.ContentLength, ref w),
-        RequestBodyMode.Buffered => HeaderBytes.TryWriteContentLength(_bufferedLength, ref w),
+        RequestBodyMode.Buffered => HeaderBytes.TryWriteContentLength(_reqBody.BufferedLength, ref w),
         RequestBodyMode.ChunkedPassthrough => w.TryAppend(HeaderBytes.TransferEncodingChunked),
         _ => true,
     } && w.TryAppend("\r\n"u8);

@@ -113,7 +113,7 @@ public sealed unsafe partial class ClientConnection
         _respHeadParsed = true;
         _body.BeginLocal();
         _keepClient = !close && ClientMayKeepAlive();
-        _requestSent = false;
+        _reqBody.ForgetSent();
         return true;
     }
 
@@ -125,9 +125,8 @@ public sealed unsafe partial class ClientConnection
         _headBuffered = false;
         _req.Method = HttpMethod.Get;
         // The bad head is consumed; only bytes still arriving make the close linger.
-        _bodyMode = RequestBodyMode.None;
-        _bodyComplete = true;
-        _start = _bodyPos = _bodyScan = _end;
+        _reqBody.Consume(_end);
+        _start = _end;
         // RFC 9110 15.5.6: a 405 names the methods that are allowed (nginx's has no Allow).
         SendLocal(status, close: true, status == 405 ? new LocalContent { Lines = AllowLine } : default);
     }

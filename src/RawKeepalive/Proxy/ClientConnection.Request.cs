@@ -8,19 +8,8 @@ using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Proxy;
 
-/// <summary>How the request body travels upstream.</summary>
-public enum RequestBodyMode : byte
-{
-    None,
-    Length,
-    /// <summary>Chunked from the client, forwarded unchanged to an HTTP/1.1 upstream.</summary>
-    ChunkedPassthrough,
-    /// <summary>Chunked from the client to an HTTP/1.0 upstream: read whole, sent with Content-Length (as nginx).</summary>
-    Buffered,
-}
-
 /// <summary>This file: the request side's state, and starting an exchange: its phases (route, access,
-/// content) and the proxy content handler's start. The body is ClientConnection.RequestBody.cs's,
+/// content) and the proxy content handler's start. The body is RequestBodyRelay's (glue in ClientConnection.RequestBody.cs),
 /// the tries upstream ClientConnection.UpstreamTries.cs's.</summary>
 public sealed unsafe partial class ClientConnection
 {
@@ -31,23 +20,10 @@ public sealed unsafe partial class ClientConnection
 
     // Request side of the exchange. Offsets are into the client buffer.
     private int _headStart;
-    private int _bodyStart;          // first body byte, while the head is still buffered (replays start here)
-    private int _bodyPos;            // next request body byte to forward (or to skip)
-    private int _bodyScan;           // end of the bytes known to belong to the body
-    private long _bodyUnscanned;     // Length mode: body bytes not yet seen
-    private RequestBodyMode _bodyMode;
-    private ChunkedDecoder _reqChunks;
-    private bool _bodyComplete;      // every body byte has been received (not necessarily sent)
-    private bool _headSent, _requestSent;
-    private int _headBodyBytes;      // body bytes that went out with the head's gather write
     private bool _headBuffered;      // the head is still in the buffer: the request can be replayed, the log can quote it
     private bool _staleRetried;
     private int _triesLeft;
     private int _peer;
-    private byte[]? _bufferedBody;   // de-chunked body for an HTTP/1.0 upstream; grows by doubling
-    private int _bufferedLength;
-    private int _bufferedBodySent;
-    private IovecList _reqIov;
 
     private byte* HeadBase => BufferPointer + _headStart;
 
@@ -59,14 +35,10 @@ public sealed unsafe partial class ClientConnection
         _w.Counters.Enter(ref Phase, ClientPhase.Writing);
         _w.Timers.Cancel(Slot);
         _headStart = _start;
-        _bodyStart = _bodyPos = _start + _req.HeadLength;
-        _bodyScan = _bodyPos;
+        _reqBody.Reset(_start + _req.HeadLength);
         _up = null;
-        _headSent = _requestSent = _bodyComplete = _staleRetried = false;
-        _headBodyBytes = 0;
+        _staleRetried = false;
         _headBuffered = true;
-        _bufferedBody = null;
-        _bufferedLength = _bufferedBodySent = 0;
         ResetResponseState();
         _scratch = _w.Slab.Rent();
         if (_scratch < 0)
@@ -130,20 +102,14 @@ public sealed unsafe partial class ClientConnection
     /// upstream try (after the whole body, for a chunked body to an HTTP/1.0 upstream).</summary>
     private void StartProxying(LocationRuntime location, UpstreamGroup group)
     {
-        if (_bodyMode == RequestBodyMode.ChunkedPassthrough && location.UpstreamHttp10)
-        {
-            // De-chunked from the start: the pass-through scan above is forgotten.
-            _bodyMode = RequestBodyMode.Buffered;
-            _reqChunks = ChunkedDecoder.ForRequest();
-            _bodyScan = _bodyPos;
-            _bodyComplete = false;
-        }
+        if (_reqBody.Mode == RequestBodyMode.ChunkedPassthrough && location.UpstreamHttp10)
+            _reqBody.SwitchToBuffered();   // de-chunked from the start: the pass-through scan above is forgotten
         if (!PrepareRequestHeaders()) return;
-        SendContinueIfExpected();
+        _reqBody.ExpectContinue(_req, Fd, ref WriteReady);
         _triesLeft = group.Peers.Length;
         if (location.Config.ProxyNextUpstreamTries > 0) _triesLeft = Math.Min(_triesLeft, location.Config.ProxyNextUpstreamTries);
         _peer = group.NextPeer();
-        if (_bodyMode != RequestBodyMode.Buffered) ConnectUpstream(fresh: false);
+        if (_reqBody.Mode != RequestBodyMode.Buffered) ConnectUpstream(fresh: false);
     }
 
     /// <summary>$host rules for choosing the server block: the Host without its port, compared case-insensitively by the server.</summary>

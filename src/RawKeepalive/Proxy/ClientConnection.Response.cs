@@ -35,16 +35,16 @@ public sealed unsafe partial class ClientConnection
             bool moved = false;
             if (_up is null && !_respHeadParsed)
             {
-                if (_bodyMode == RequestBodyMode.Buffered && !_bodyComplete) moved = BufferChunkedBody();
+                if (_reqBody.Mode == RequestBodyMode.Buffered && !_reqBody.Complete) moved = BufferChunkedBody();
                 if (!moved) break;
                 movedAny = true;
                 continue;
             }
-            if (!FlushContinue()) break;
-            if (_up is { State: UpstreamState.Active } && !_requestSent && !_body.Done) moved |= PumpRequest();
+            if (!_reqBody.FlushContinue(Fd, ref WriteReady)) break;
+            if (_up is { State: UpstreamState.Active } && !_reqBody.RequestSent && !_body.Done) moved |= PumpRequest();
             if (State != ClientState.Exchanging) return true;
             if (_respHeadParsed) moved |= PumpResponseOut();
-            else if (_up is { State: UpstreamState.Active } && _headSent) moved |= ReadResponseHead();
+            else if (_up is { State: UpstreamState.Active } && _reqBody.HeadSent) moved |= ReadResponseHead();
             if (!moved) break;
             movedAny = true;
         }
@@ -126,7 +126,7 @@ public sealed unsafe partial class ClientConnection
         _respHeadParsed = true;
         // An upstream that answers before the whole body is out leaves its connection out of step
         // (as nginx's request_body_sent); FinishExchange checks again for one still sending.
-        var framing = ResponseFraming.Decide(_req.Method, _req.VersionMinor, RequestFullySent, ClientMayKeepAlive(), _resp);
+        var framing = ResponseFraming.Decide(_req.Method, _req.VersionMinor, _reqBody.FullySent, ClientMayKeepAlive(), _resp);
         _upstreamReusable = framing.UpstreamReusable && up.Pool is not null;
         _keepClient = framing.ClientKeepAlive;
         ApplyBodyVerdicts(_body.Begin(up, _w.Slab.Pointer(up.Buffer), framing.Mode, _resp.ContentLength, _resp.HeadLength), up);

@@ -40,7 +40,7 @@ public sealed unsafe partial class ClientConnection
             LogUpstreamError(errno, "connect() failed", "connecting to", peer);
             if (!NextPeer())
             {
-                RespondLocal(502, close: !_bodyComplete);
+                RespondLocal(502, close: !_reqBody.Complete);
                 return;
             }
         }
@@ -73,20 +73,21 @@ public sealed unsafe partial class ClientConnection
     /// False when it could not be built (answered 500): nothing was sent.</summary>
     private bool BuildRequestHead()
     {
-        _reqIov.Init((Iovec*)(Scratch + RequestIovOffset), IovecCapacity);
+        ref var iov = ref _reqBody.HeadIov;
+        iov.Init((Iovec*)(Scratch + RequestIovOffset), IovecCapacity);
         var framing = new HeadWriter(new Span<byte>(Scratch + RequestFramingOffset, RequestFramingSize));
-        _headBodyBytes = _bodyMode is RequestBodyMode.Length or RequestBodyMode.ChunkedPassthrough ? _bodyScan - _bodyPos : 0;
-        bool built = RequestHeadRewriter.TryAppend(ref _reqIov, _req, HeadBase, _location!)
-            && _reqIov.Add(_reqGen, _reqGenLength)
+        int headBodyBytes = _reqBody.TakeHeadBody();
+        bool built = RequestHeadRewriter.TryAppend(ref iov, _req, HeadBase, _location!)
+            && iov.Add(_reqGen, _reqGenLength)
             && TryWriteRequestFraming(ref framing)
-            && _reqIov.Add(Scratch + RequestFramingOffset, framing.Length)
-            && _reqIov.Add(BufferPointer + _bodyPos, _headBodyBytes);
+            && iov.Add(Scratch + RequestFramingOffset, framing.Length)
+            && iov.Add(BufferPointer + _reqBody.Pos, headBodyBytes);
         if (!built)
         {
             FailInternally("the upstream request head does not fit its gather list");
             return false;
         }
-        _headSent = _requestSent = false;
+        _reqBody.HeadQueued();
         return true;
     }
 
@@ -108,8 +109,7 @@ public sealed unsafe partial class ClientConnection
             _w.Counters.StaleRetry(up.Group);
             up.Group.Stats.CountStaleRetry();
             peer.Stats.CountStaleRetry();
-            _bodyPos = _bodyStart;
-            _bufferedBodySent = 0;   // a de-chunked body is all in memory: it goes again whole
+            _reqBody.Rewind();   // a de-chunked body is all in memory: it goes again whole
             _w.Log.Write(LogLevel.Info, Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) on a reused keepalive connection to {peer.Name}, retrying on a new connection");
             ConnectUpstream(fresh: true);
             return;
@@ -122,13 +122,12 @@ public sealed unsafe partial class ClientConnection
         bool allowed = timedOut ? cfg.ProxyNextUpstreamTimeout : cfg.ProxyNextUpstreamError;
         if (beforeResponse && allowed && (nothingSent || (replay && _headBuffered)) && NextPeer())
         {
-            _bodyPos = _bodyStart;
-            _bufferedBodySent = 0;
+            _reqBody.Rewind();
             ConnectUpstream(fresh: false);
             return;
         }
         if (_respStarted) AbortExchange();
-        else RespondLocal(timedOut ? 504 : 502, close: !_bodyComplete || _bodyPos < _bodyScan);
+        else RespondLocal(timedOut ? 504 : 502, close: !_reqBody.Complete || _reqBody.Pos < _reqBody.Scan);
     }
 
     private void LogUpstreamError(int errno, string what, string phase, UpstreamPeer peer) =>

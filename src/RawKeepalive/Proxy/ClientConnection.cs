@@ -45,6 +45,7 @@ public sealed unsafe partial class ClientConnection : IUpstreamOwner, IRequestVa
         _w = worker;
         Slot = slot;
         _body = new ResponseBodyRelay(worker.Pipes);
+        _reqBody = new RequestBodyRelay();
     }
 
     public void Open(int fd, long number, Listener listener)
