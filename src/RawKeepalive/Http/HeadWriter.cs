@@ -64,6 +64,14 @@ public ref struct HeadWriter
         return Utf8Formatter.TryFormat(value, digits, out int n) && TryAppend(digits[..n]);
     }
 
+    /// <summary>Goes back to an earlier <see cref="Length"/> and <see cref="ClientBytes"/>, dropping what
+    /// was appended since (a header whose value turned out empty).</summary>
+    public void Rewind(int length, int clientBytes)
+    {
+        Length = length;
+        ClientBytes = clientBytes;
+    }
+
     public bool TryAppendByte(byte b)
     {
         Span<byte> one = stackalloc byte[1];

@@ -86,10 +86,10 @@ public sealed unsafe partial class ClientConnection
     private bool PrepareRequestHeaders()
     {
         var measured = HeadWriter.Measuring();
-        TryWriteRequestHeaders(ref measured);
+        ulong empty = MeasureRequestHeaders(ref measured);
         if (!TryReserve(measured, "generated request headers", RequestGenOffset, RequestGenSize, ref _largeRequestGen, out _reqGen)) return false;
         var w = new HeadWriter(new Span<byte>(_reqGen, measured.Length));
-        if (!TryWriteRequestHeaders(ref w) || w.Length != measured.Length)
+        if (!TryWriteRequestHeaders(ref w, empty) || w.Length != measured.Length)
         {
             FailInternally("generated request headers differ from their measured length");
             return false;
@@ -98,18 +98,51 @@ public sealed unsafe partial class ClientConnection
         return true;
     }
 
-    /// <summary>The proxy_set_header lines (one whose value is empty is not sent), then a
-    /// "Connection: close" for a connection that will not be pooled: the side that closes first keeps
-    /// the TIME_WAIT, and it must not be the proxy's ephemeral ports.</summary>
-    private bool TryWriteRequestHeaders(ref HeadWriter w)
+    /// <summary>The measuring pass of <see cref="TryWriteRequestHeaders"/>, which also finds the
+    /// proxy_set_header lines whose value is empty (not sent): bit i of the result for the first 64,
+    /// so the writing pass evaluates each value once. A measuring writer never refuses an append.</summary>
+    private ulong MeasureRequestHeaders(ref HeadWriter w)
     {
-        var loc = _location!;
-        foreach (var set in loc.SetHeaders)
+        ulong empty = 0;
+        var sets = _location!.SetHeaders;
+        for (int i = 0; i < sets.Length; i++)
         {
-            if (VariableWriter.Measure(set.Value, this, out _) == 0) continue;
+            int length = w.Length, clientBytes = w.ClientBytes;
+            w.TryAppend(sets[i].NameBytes);
+            w.TryAppend(": "u8);
+            int valueStart = w.Length;
+            VariableWriter.TryWrite(sets[i].Value, this, ref w);
+            if (w.Length > valueStart) w.TryAppend("\r\n"u8);
+            else
+            {
+                w.Rewind(length, clientBytes);
+                if (i < 64) empty |= 1UL << i;
+            }
+        }
+        TryWriteConnectionClose(ref w);
+        return empty;
+    }
+
+    /// <summary>The proxy_set_header lines but those <paramref name="empty"/> marks (past the 64th, an
+    /// empty value is found by measuring it again), then the Connection line.</summary>
+    private bool TryWriteRequestHeaders(ref HeadWriter w, ulong empty)
+    {
+        var sets = _location!.SetHeaders;
+        for (int i = 0; i < sets.Length; i++)
+        {
+            var set = sets[i];
+            if (i < 64 ? (empty & 1UL << i) != 0 : VariableWriter.Measure(set.Value, this, out _) == 0) continue;
             if (!(w.TryAppend(set.NameBytes) && w.TryAppend(": "u8) && VariableWriter.TryWrite(set.Value, this, ref w) && w.TryAppend("\r\n"u8)))
                 return false;
         }
+        return TryWriteConnectionClose(ref w);
+    }
+
+    /// <summary>"Connection: close" for a connection that will not be pooled: the side that closes first
+    /// keeps the TIME_WAIT, and it must not be the proxy's ephemeral ports.</summary>
+    private bool TryWriteConnectionClose(ref HeadWriter w)
+    {
+        var loc = _location!;
         return loc.Pool is not null || loc.SetsHeader("connection"u8) || w.TryAppend(HeaderBytes.ConnectionClose);
     }
 

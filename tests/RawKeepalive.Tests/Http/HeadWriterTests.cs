@@ -43,6 +43,20 @@ public sealed class HeadWriterTests
         Assert.That(w.TryAppendByte((byte)'x'), Is.False);
     }
 
+    [Test]
+    public void Rewind_DropsWhatWasAppendedSince()
+    {
+        var room = new byte[16];
+        var w = new HeadWriter(room);
+        Assert.That(w.TryAppend("A: "u8), Is.True);
+        int length = w.Length, client = w.ClientBytes;
+        Assert.That(w.TryAppend("X-Empty: "u8) && w.TryAppendClient("v"u8), Is.True);
+        w.Rewind(length, client);
+        Assert.That((w.Length, w.ClientBytes), Is.EqualTo((3, 0)));
+        Assert.That(w.TryAppendClient("bc"u8), Is.True);
+        Assert.That(Encoding.ASCII.GetString(room, 0, w.Length), Is.EqualTo("A: bc"));
+    }
+
     private static bool Write(ref HeadWriter w) =>
         w.TryAppend("Host: "u8) && w.TryAppendClientLower("Example.Test"u8) && w.TryAppend("\r\n"u8)
         && HeaderBytes.TryWriteContentLength(42, ref w);
