@@ -17,16 +17,26 @@ internal static class MapRuntime
 
     public static bool TryWrite(MapConfig map, IRequestVariables c, ref HeadWriter w, int depth)
     {
+        // The usual source (a host, a header) fits the stack buffer and is evaluated once; only one
+        // that does not is measured, then evaluated again into a pooled array of its exact length.
+        Span<byte> stack = stackalloc byte[StackSource];
+        var sourceWriter = new HeadWriter(stack);
+        if (VariableWriter.TryWrite(map.Source, c, ref sourceWriter, depth + 1))
+            return TryWriteValue(map, stack[..sourceWriter.Length], c, ref w, depth);
+
         int length = VariableWriter.Measure(map.Source, c, out _, depth + 1);
-        byte[]? rented = length > StackSource ? ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> source = rented is null ? stackalloc byte[StackSource] : rented;
-        var sourceWriter = new HeadWriter(source[..length]);
-        bool written = VariableWriter.TryWrite(map.Source, c, ref sourceWriter, depth + 1);
-        // The source is a key, not output: only the chosen value's own client bytes count.
-        bool ok = written && VariableWriter.TryWrite(Find(map, source[..sourceWriter.Length]), c, ref w, depth + 1);
-        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        sourceWriter = new HeadWriter(rented.AsSpan(0, length));
+        bool ok = VariableWriter.TryWrite(map.Source, c, ref sourceWriter, depth + 1)
+            && TryWriteValue(map, rented.AsSpan(0, sourceWriter.Length), c, ref w, depth);
+        ArrayPool<byte>.Shared.Return(rented);
         return ok;
     }
+
+    /// <summary>The value <paramref name="source"/> selects. The source is a key, not output: only the
+    /// chosen value's own client bytes count.</summary>
+    private static bool TryWriteValue(MapConfig map, scoped Span<byte> source, IRequestVariables c, ref HeadWriter w, int depth) =>
+        VariableWriter.TryWrite(Find(map, source), c, ref w, depth + 1);
 
     /// <summary>The value template <paramref name="source"/> selects (may lower-case it in place).</summary>
     public static ValueTemplate Find(MapConfig map, Span<byte> source)

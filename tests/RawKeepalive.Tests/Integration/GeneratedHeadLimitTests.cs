@@ -144,6 +144,29 @@ public sealed class GeneratedHeadLimitTests : ProxyTestBase
         });
     }
 
+    /// <summary>A map whose source is longer than its stack buffer is looked up with the whole source
+    /// (it used to be cut at 2,048 bytes): the regex anchored at the end still sees the end.</summary>
+    [Test]
+    public void MapSource_LongerThanTheStackBuffer_IsMatchedWhole()
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy($$"""
+            events { worker_connections 64; }
+            http {
+                map $http_x_long $long_kind { default "other"; "~z$" "ends-in-z"; }
+                upstream app_backend { server 127.0.0.1:{BACKEND}; }
+                server {
+                    listen 127.0.0.1:{PORT};
+                    location / { proxy_pass http://app_backend; proxy_set_header X-Kind $long_kind; }
+                }
+            }
+            """, backend);
+        var client = Connect(proxy);
+        Assert.That(client.Get("/", extraHeaders: $"X-Long: {new string('a', 3000)}z\r\n").Status, Is.EqualTo(200));
+        Assert.That(client.Get("/", extraHeaders: "X-Long: shortz\r\n").Status, Is.EqualTo(200));
+        Assert.That(backend.Requests.Select(r => r.Get("X-Kind")), Is.EqualTo(new[] { "ends-in-z", "ends-in-z" }));
+    }
+
     [Test]
     public void ConfiguredHeadersOverTheCap_Are500_WithAnErrorLine()
     {
