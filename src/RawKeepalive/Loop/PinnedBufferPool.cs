@@ -29,6 +29,4 @@ public sealed class PinnedBufferPool
     {
         if (_free.Count < MaxFree) _free.Add(array);
     }
-
-    public int FreeCount => _free.Count;
 }
