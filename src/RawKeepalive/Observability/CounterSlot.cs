@@ -51,6 +51,13 @@ public sealed unsafe class CounterSlot
         _s[SharedCounters.Active]--;
     }
 
+    /// <summary>The log phase: a request was answered with <paramref name="status"/> (499: the client went away first).</summary>
+    public void Responded(int status)
+    {
+        int cls = status / 100;
+        if (cls is >= 1 and <= 5) _s[SharedCounters.Responses1xx + cls - 1]++;
+    }
+
     public void UpstreamOpened(UpstreamGroup g) => Bump(g, SharedCounters.UpOpened);
 
     public void UpstreamReused(UpstreamGroup g) => Bump(g, SharedCounters.UpReused);

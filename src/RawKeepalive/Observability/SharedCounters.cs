@@ -21,6 +21,8 @@ public sealed unsafe class SharedCounters
 
     // Slot fields, in longs.
     internal const int Pid = 0, InUse = 1, Accepts = 2, Handled = 3, Requests = 4, Active = 5, Reading = 6, Writing = 7, Waiting = 8;
+    /// <summary>Responses by status class: 1xx at Responses1xx, … 5xx at Responses1xx + 4 (the log phase counts them).</summary>
+    internal const int Responses1xx = 9;
     internal const int UpOpened = NameBytes / 8, UpReused = UpOpened + 1, UpStale = UpOpened + 2;
 
     private readonly long* _base;
@@ -96,6 +98,7 @@ public sealed unsafe class SharedCounters
             total[Accepts] += s[Accepts];
             total[Handled] += s[Handled];
             total[Requests] += s[Requests];
+            for (int c = 0; c < 5; c++) total[Responses1xx + c] += s[Responses1xx + c];
             for (int u = 0; u < MaxUpstreams; u++)
             {
                 long* from = s + UpstreamBase + u * UpstreamLongs;
@@ -148,6 +151,11 @@ public sealed unsafe class SharedCounters
             t.Reading += Volatile.Read(ref s[Reading]);
             t.Writing += Volatile.Read(ref s[Writing]);
             t.Waiting += Volatile.Read(ref s[Waiting]);
+            t.Responses1xx += Volatile.Read(ref s[Responses1xx]);
+            t.Responses2xx += Volatile.Read(ref s[Responses1xx + 1]);
+            t.Responses3xx += Volatile.Read(ref s[Responses1xx + 2]);
+            t.Responses4xx += Volatile.Read(ref s[Responses1xx + 3]);
+            t.Responses5xx += Volatile.Read(ref s[Responses1xx + 4]);
         }
         return t;
     }
@@ -175,5 +183,7 @@ public sealed unsafe class SharedCounters
     public struct Totals
     {
         public long Accepts, Handled, Requests, Active, Reading, Writing, Waiting;
+        /// <summary>Requests the log phase recorded, by the status class they were answered with.</summary>
+        public long Responses1xx, Responses2xx, Responses3xx, Responses4xx, Responses5xx;
     }
 }

@@ -192,19 +192,19 @@ public sealed unsafe class RequestBodyRelay
     }
 
     /// <summary>nginx answers "Expect: 100-continue" from an HTTP/1.1 client before reading the body.</summary>
-    public void ExpectContinue(RequestHead req, int clientFd, ref bool clientWriteReady)
+    public void ExpectContinue(RequestHead req, SocketStream client, ref bool clientWriteReady)
     {
         _continueSent = -1;
         if (!req.ExpectContinue || req.VersionMinor != 1 || _complete || _scan > _pos) return;
         _continueSent = 0;
-        FlushContinue(clientFd, ref clientWriteReady);
+        FlushContinue(client, ref clientWriteReady);
     }
 
     /// <summary>Sends what is owed of "100 Continue"; true when nothing is.</summary>
-    public bool FlushContinue(int clientFd, ref bool clientWriteReady)
+    public bool FlushContinue(SocketStream client, ref bool clientWriteReady)
     {
         if (_continueSent < 0 || _continueSent == Continue100.Length) return true;
-        var r = SocketInterop.Send(clientFd, PinnedBytes.Address(Continue100) + _continueSent, Continue100.Length - _continueSent);
+        var r = client.Send(PinnedBytes.Address(Continue100) + _continueSent, Continue100.Length - _continueSent);
         if (r.Value > 0) _continueSent += (int)r.Value;
         else if (r.IsAgain) clientWriteReady = false;
         return _continueSent == Continue100.Length;
@@ -213,12 +213,12 @@ public sealed unsafe class RequestBodyRelay
     /// <summary>Sends the head, then streams the body; reads more body from the client (into the
     /// client buffer at <paramref name="buffer"/> of <paramref name="size"/> bytes, filled to
     /// <paramref name="end"/>) once everything buffered was forwarded.</summary>
-    public RequestBodyOutcome Pump(UpstreamConnection up, byte* buffer, int size, ref int end, int clientFd, ref bool clientReadReady)
+    public RequestBodyOutcome Pump(UpstreamConnection up, byte* buffer, int size, ref int end, SocketStream client, ref bool clientReadReady)
     {
         if (!_headSent)
         {
             if (!up.WriteReady) return RequestBodyOutcome.Waiting;
-            if (!Written(SocketInterop.SendVector(up.Fd, _headIov.Current, _headIov.Remaining), up, "writev() failed", out long n, out var failed)) return failed;
+            if (!Written(up.Stream.SendVector(_headIov.Current, _headIov.Remaining), up, "writev() failed", out long n, out var failed)) return failed;
             _headIov.Advance(n);
             if (!_headIov.IsEmpty) return RequestBodyOutcome.Moved;
             _headSent = true;
@@ -230,7 +230,7 @@ public sealed unsafe class RequestBodyRelay
         if (_pos < _scan)
         {
             if (!up.WriteReady) return RequestBodyOutcome.Waiting;
-            if (!Written(SocketInterop.Send(up.Fd, buffer + _pos, _scan - _pos), up, "send() failed", out long n, out var failed)) return failed;
+            if (!Written(up.Stream.Send(buffer + _pos, _scan - _pos), up, "send() failed", out long n, out var failed)) return failed;
             _pos += (int)n;
             return RequestBodyOutcome.Moved;
         }
@@ -239,7 +239,7 @@ public sealed unsafe class RequestBodyRelay
             _requestSent = true;
             return RequestBodyOutcome.Moved;
         }
-        return Read(buffer, size, ref end, clientFd, ref clientReadReady);
+        return Read(buffer, size, ref end, client, ref clientReadReady);
     }
 
     private RequestBodyOutcome SendBuffered(UpstreamConnection up)
@@ -251,7 +251,7 @@ public sealed unsafe class RequestBodyRelay
         }
         if (!up.WriteReady) return RequestBodyOutcome.Waiting;
         PosixResult r;
-        fixed (byte* p = _buffered) r = SocketInterop.Send(up.Fd, p + _bufferedSent, _bufferedLength - _bufferedSent);
+        fixed (byte* p = _buffered) r = up.Stream.Send(p + _bufferedSent, _bufferedLength - _bufferedSent);
         if (!Written(r, up, "send() failed", out long n, out var failed)) return failed;
         _bufferedSent += (int)n;
         return RequestBodyOutcome.Moved;
@@ -276,7 +276,7 @@ public sealed unsafe class RequestBodyRelay
 
     /// <summary>More request body from the client into the buffer. Once everything buffered was
     /// forwarded the buffer starts over, which also means the head can no longer be replayed.</summary>
-    private RequestBodyOutcome Read(byte* buffer, int size, ref int end, int clientFd, ref bool clientReadReady)
+    private RequestBodyOutcome Read(byte* buffer, int size, ref int end, SocketStream client, ref bool clientReadReady)
     {
         if (!clientReadReady) return RequestBodyOutcome.Waiting;
         var dropped = RequestBodyOutcome.Waiting;
@@ -289,7 +289,7 @@ public sealed unsafe class RequestBodyRelay
             dropped = RequestBodyOutcome.HeadDropped;
         }
         if (end == size) return dropped;
-        var r = SocketInterop.Receive(clientFd, buffer + end, size - end);
+        var r = client.Receive(buffer + end, size - end);
         if (r.Value > 0)
         {
             end += (int)r.Value;
@@ -307,7 +307,7 @@ public sealed unsafe class RequestBodyRelay
     /// <summary>A chunked body for an HTTP/1.0 upstream is read whole and de-chunked first, bounded by
     /// client_max_body_size; the head stays in the buffer before the body (the request is built from it).
     /// Buffered when whole; ClientClosed when the client went away.</summary>
-    public RequestBodyOutcome BufferChunked(byte* buffer, int size, ref int end, int clientFd, ref bool clientReadReady)
+    public RequestBodyOutcome BufferChunked(byte* buffer, int size, ref int end, SocketStream client, ref bool clientReadReady)
     {
         while (true)
         {
@@ -341,7 +341,7 @@ public sealed unsafe class RequestBodyRelay
                 _pos = _scan = _start;
                 end = _start + held;
             }
-            var r = SocketInterop.Receive(clientFd, buffer + end, size - end);
+            var r = client.Receive(buffer + end, size - end);
             if (r.Value > 0) end += (int)r.Value;
             else if (r.IsAgain)
             {

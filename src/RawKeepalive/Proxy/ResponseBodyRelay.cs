@@ -161,12 +161,12 @@ public sealed unsafe class ResponseBodyRelay
     /// <summary>Once the head is out: sends body bytes as they arrive; reads more when the buffer is
     /// drained. <paramref name="buffer"/> is <paramref name="up"/>'s buffer of <paramref name="bufferSize"/>
     /// bytes; a write that finds the client's socket full clears <paramref name="clientWriteReady"/>.</summary>
-    public BodyOutcome Pump(UpstreamConnection up, byte* buffer, int bufferSize, int clientFd, ref bool clientWriteReady, bool splice)
+    public BodyOutcome Pump(UpstreamConnection up, byte* buffer, int bufferSize, SocketStream client, ref bool clientWriteReady, bool splice)
     {
         if (up.Start < _scan)
         {
             if (!clientWriteReady) return BodyOutcome.Waiting;
-            var r = SocketInterop.Send(clientFd, buffer + up.Start, _scan - up.Start);
+            var r = client.Send(buffer + up.Start, _scan - up.Start);
             if (r.IsError) return ClientWriteError(r, ref clientWriteReady);
             up.Start += (int)r.Value;
             if (up.Start == _scan && _mode == ResponseBodyMode.Dechunk) return BodyOutcome.Moved | ScanBody(up, buffer);
@@ -174,11 +174,11 @@ public sealed unsafe class ResponseBodyRelay
         }
         if (_done) return _abortAfterFlush ? BodyOutcome.AbortFlushed : BodyOutcome.Finished;
         if (up.Start < up.End && _mode == ResponseBodyMode.Dechunk) return BodyOutcome.Moved | ScanBody(up, buffer);
-        if (_pipe >= 0 || StartSplice(up, splice)) return PumpSplice(up, clientFd, ref clientWriteReady);
+        if (_pipe >= 0 || StartSplice(up, splice)) return PumpSplice(up, client, ref clientWriteReady);
         if (!up.ReadReady) return BodyOutcome.Waiting;
         if (up.Start == up.End) up.Start = up.End = _scan = 0;
         if (up.End == bufferSize) return BodyOutcome.Waiting;
-        var n = SocketInterop.Receive(up.Fd, buffer + up.End, bufferSize - up.End);
+        var n = up.Stream.Receive(buffer + up.End, bufferSize - up.End);
         if (n.Value > 0)
         {
             up.End += (int)n.Value;
@@ -212,12 +212,12 @@ public sealed unsafe class ResponseBodyRelay
     /// EAGAIN always means the socket is drained, never that the pipe is full), never past the
     /// body's last byte (what follows belongs to the connection's next response), then empty it
     /// into the client.</summary>
-    private BodyOutcome PumpSplice(UpstreamConnection up, int clientFd, ref bool clientWriteReady)
+    private BodyOutcome PumpSplice(UpstreamConnection up, SocketStream client, ref bool clientWriteReady)
     {
         if (_pipeBytes > 0)
         {
             if (!clientWriteReady) return BodyOutcome.Waiting;
-            var r = PipeInterop.Splice(_pipes.ReadFd(_pipe), clientFd, _pipeBytes);
+            var r = PipeInterop.Splice(_pipes.ReadFd(_pipe), client.Fd, _pipeBytes);
             if (r.IsError) return ClientWriteError(r, ref clientWriteReady);
             _pipeBytes -= (int)r.Value;
             return BodyOutcome.Moved;

@@ -33,6 +33,8 @@ public sealed unsafe class Worker : IDisposable
     public PinnedBufferPool LargeHeads { get; } = new();
     public HttpDate Date { get; } = new();
     public ErrorPages ErrorPages { get; } = new();
+    /// <summary>The content handler of each kind of location (proxy, return, stub_status, none).</summary>
+    public ContentHandlers Content { get; } = new();
     public MessageHeadsPool Heads { get; } = new();
     /// <summary>Every upstream connection's life: open or take, attach, release, close with a reason.</summary>
     public UpstreamConnections Upstreams { get; }
@@ -276,7 +278,7 @@ public sealed unsafe class Worker : IDisposable
     {
         Log.Write(LogLevel.Crit, 0, $"internal error, closing the connection: {e}");
         bool upstream = _table.Kind(slot) == SlotKind.Upstream;
-        var client = upstream ? Upstreams[slot].Owner as ClientConnection : _clients[slot];
+        var client = upstream ? (Upstreams[slot].Owner as UpstreamLeg)?.Client : _clients[slot];
         if (upstream && client is null) Upstreams.Close(Upstreams[slot], UpstreamCloseReason.ErrorMidExchange);
         try { client?.Close(); }
         catch (Exception again) { Log.Write(LogLevel.Crit, 0, $"internal error while closing: {again}"); }

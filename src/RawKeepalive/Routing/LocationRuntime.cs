@@ -5,6 +5,11 @@ using RawKeepalive.Upstream;
 
 namespace RawKeepalive.Routing;
 
+/// <summary>What answers a location's requests, decided when the config loads (the client side has
+/// one content handler per kind). The order of precedence is nginx's: return runs in the rewrite
+/// phase before any content handler; a location with none of these answers 404.</summary>
+public enum ContentKind : byte { None, Proxy, Return, StubStatus }
+
 /// <summary>A location as the worker uses it: config plus everything pre-encoded to bytes and the
 /// idle pool its requests draw from.</summary>
 public sealed class LocationRuntime
@@ -20,6 +25,7 @@ public sealed class LocationRuntime
     /// <summary>proxy_set_header as an array: the hot path iterates it without an enumerator.</summary>
     public HeaderSetting[] SetHeaders { get; }
     public bool UpstreamHttp10 => Config.ProxyHttpVersionMinor == 0;
+    public ContentKind Content { get; }
     /// <summary>The locations nested in this one; null when none.</summary>
     public LocationLevel? Nested { get; internal set; }
 
@@ -40,6 +46,10 @@ public sealed class LocationRuntime
             ProxyHost = Encoding.ASCII.GetBytes(pass.ProxyHost);
             ProxyPort = Encoding.ASCII.GetBytes(pass.ProxyPort);
         }
+        Content = config.Return is not null ? ContentKind.Return
+            : config.StubStatus ? ContentKind.StubStatus
+            : Group is not null ? ContentKind.Proxy
+            : ContentKind.None;
     }
 
     /// <summary>Whether the header called <paramref name="name"/> is replaced by a proxy_set_header.</summary>

@@ -1,5 +1,4 @@
-using RawKeepalive.Native;
-using RawKeepalive.Upstream;
+using RawKeepalive.Loop;
 
 namespace RawKeepalive.Upstream;
 
@@ -11,6 +10,8 @@ public sealed class UpstreamConnection(int slot)
 {
     public readonly int Slot = slot;
     public int Fd = -1;
+    /// <summary>The byte stream over <see cref="Fd"/> (plaintext today; <c>proxy_pass https://</c> slots in here).</summary>
+    public ITransport Transport = PlainTransport.Instance;
     public UpstreamState State;
     public bool ReadReady, WriteReady;
     public UpstreamPeer Peer = null!;
@@ -26,6 +27,8 @@ public sealed class UpstreamConnection(int slot)
 
     public int Buffer = -1;
     public int Start, End;
+
+    public SocketStream Stream => new(Transport, Fd);
 
     public void Reset()
     {

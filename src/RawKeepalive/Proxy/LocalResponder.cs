@@ -1,0 +1,130 @@
+using RawKeepalive.Config;
+using RawKeepalive.Http;
+using RawKeepalive.Observability;
+using RawKeepalive.Transforms;
+using RawKeepalive.Upstream;
+
+namespace RawKeepalive.Proxy;
+
+/// <summary>What a local response carries besides its status and head.</summary>
+public readonly ref struct LocalContent
+{
+    /// <summary>A redirect's Location value.</summary>
+    public ValueTemplate? Location { get; init; }
+    /// <summary>return's text, evaluated into a text/plain body.</summary>
+    public ValueTemplate? Text { get; init; }
+    /// <summary>A text/plain body made already (stub_status).</summary>
+    public ReadOnlySpan<byte> Plain { get; init; }
+    /// <summary>Header lines of its own, CRLF-terminated (OPTIONS *'s Allow).</summary>
+    public ReadOnlySpan<byte> Lines { get; init; }
+
+    public bool IsTextual => Text is not null || !Plain.IsEmpty;
+    /// <summary>Nothing in it depends on the request: its head has a small fixed size.</summary>
+    public bool IsFixed => Location is null && Text is null;
+}
+
+/// <summary>Responses made here rather than upstream, in one place: errors and bad requests, return
+/// (text and redirects), stub_status, and OPTIONS *. Each is measured, then written into room of its
+/// exact size (<see cref="GeneratedHeads"/>), and sent by the exchange like any response head.</summary>
+public sealed unsafe class LocalResponder
+{
+    private static readonly byte[] AllowLine = PinnedBytes.Ascii("Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH\r\n");
+
+    private readonly Worker _w;
+    private readonly ClientConnection _client;
+    private readonly Exchange _x;
+
+    public LocalResponder(Worker worker, ClientConnection client, Exchange exchange)
+    {
+        _w = worker;
+        _client = client;
+        _x = exchange;
+    }
+
+    /// <summary>A response made here for an error status: an HTML error page where nginx has one.</summary>
+    public void Respond(int status, bool close) => Send(status, close, default);
+
+    /// <summary>A request that could not be parsed; RFC 9110 15.5.6: a 405 names the methods that are
+    /// allowed (nginx's has no Allow).</summary>
+    public void RespondBadRequest(int status) =>
+        Send(status, close: true, status == 405 ? new LocalContent { Lines = AllowLine } : default);
+
+    /// <summary>"OPTIONS *" asks about the server itself, not a resource (RFC 9110 9.3.7), so the proxy
+    /// answers it and never forwards it: every method but CONNECT is proxied. nginx answers 400.</summary>
+    public void RespondOptionsAsterisk() => Send(200, close: false, new LocalContent { Lines = AllowLine });
+
+    public void RespondReturn(ReturnConfig ret)
+    {
+        bool redirect = ret.Status is 301 or 302 or 303 or 307 or 308;
+        Send(ret.Status, close: false, redirect ? new LocalContent { Location = ret.Text } : new LocalContent { Text = ret.Text });
+    }
+
+    /// <summary>ngx_http_stub_status_module's text/plain page with the counters summed over all
+    /// workers. Formatted on the stack: no allocation.</summary>
+    public void RespondStubStatus()
+    {
+        Span<byte> page = stackalloc byte[StubStatus.MaxLength];
+        int n = StubStatus.Write(_w.Segment.Sum(), page);
+        if (n < 0) _x.Generated.FailInternally("the stub_status page does not fit its buffer");
+        else Send(200, close: false, new LocalContent { Plain = page[..n] });
+    }
+
+    /// <summary>A response made here, measured and then written into room of its exact size: the head,
+    /// then a text/plain body if the content has one, else nginx's HTML page for an error status,
+    /// which stays pinned where it is.</summary>
+    private void Send(int status, bool close, in LocalContent content)
+    {
+        if (!Begin(status, close)) return;
+        byte[] page = !content.IsTextual && status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : [];
+        int textLength = content.Text is null ? content.Plain.Length : VariableWriter.Measure(content.Text, _x.Variables, out _);
+        var measured = HeadWriter.Measuring();
+        TryWrite(ref measured, status, content, textLength, page.Length);
+
+        if (!_x.Generated.TryReserveLocal(measured, content.IsFixed, out byte* area)) return;
+        var w = new HeadWriter(new Span<byte>(area, measured.Length));
+        if (!TryWrite(ref w, status, content, textLength, page.Length) || w.Length != measured.Length)
+        {
+            if (status == 500) _client.Close();   // the error response itself failed: nothing else is left to say
+            else _x.Generated.FailInternally("a local response differs from its measured length");
+            return;
+        }
+        ref var iov = ref _x.ResponseIov;
+        _x.Generated.InitResponseIov(ref iov);
+        if (!iov.Add(area, w.Length) || _x.Request.Method != HttpMethod.Head && !iov.Add(PinnedBytes.Address(page), page.Length))
+            _client.Close();   // two entries in an empty list of 128: cannot happen
+    }
+
+    private bool TryWrite(ref HeadWriter w, int status, in LocalContent content, int textLength, int pageLength)
+    {
+        bool textual = content.IsTextual;
+        var vars = _x.Variables;
+        bool head = w.TryAppend(HeaderBytes.ResponseVersion) && HeaderBytes.TryWriteStatusLine(status, ref w) && _x.Generated.TryWriteServerAndDate(ref w)
+            && (content.Location is null || w.TryAppend("Location: "u8) && VariableWriter.TryWrite(content.Location, vars, ref w) && w.TryAppend("\r\n"u8))
+            && w.TryAppend(content.Lines)
+            && (textual ? w.TryAppend(HeaderBytes.ContentTypeText) : pageLength == 0 || w.TryAppend(HeaderBytes.ContentTypeHtml))
+            && HeaderBytes.TryWriteContentLength(textual ? textLength : pageLength, ref w)
+            && w.TryAppend(_x.KeepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
+            && w.TryAppend("\r\n"u8);
+        if (!head || !textual || _x.Request.Method == HttpMethod.Head) return head;
+        return content.Text is null ? w.TryAppend(content.Plain) : VariableWriter.TryWrite(content.Text, vars, ref w);
+    }
+
+    /// <summary>The exchange becomes a response made here; false when no scratch buffer could be had
+    /// (the connection is then closed).</summary>
+    private bool Begin(int status, bool close)
+    {
+        if (_x.Upstream.Connection is not null) _x.Upstream.Release(reusable: false, UpstreamCloseReason.ErrorMidExchange);
+        if (!_x.Generated.RentScratch())
+        {
+            _client.Close();
+            return false;
+        }
+        _client.State = ClientState.Exchanging;
+        _x.Status = status;
+        _x.ResponseHeadParsed = true;
+        _x.ResponseBody.BeginLocal();
+        _x.KeepClient = !close && _x.ClientMayKeepAlive();
+        _x.RequestBody.ForgetSent();
+        return true;
+    }
+}

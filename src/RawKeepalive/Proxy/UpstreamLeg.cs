@@ -1,0 +1,268 @@
+using RawKeepalive.Http;
+using RawKeepalive.Native;
+using RawKeepalive.Observability;
+using RawKeepalive.Routing;
+using RawKeepalive.Transforms;
+using RawKeepalive.Upstream;
+
+namespace RawKeepalive.Proxy;
+
+/// <summary>The proxy content handler's side of an exchange: its tries upstream. Takes an idle pooled
+/// connection or opens one (through <see cref="UpstreamConnections"/>), builds the request head's
+/// gather list, pumps the request body to it, reads the response head (<see cref="ResponseHeadReader"/>),
+/// applies the retry policy (<see cref="UpstreamTries"/>) when a try fails, and releases the
+/// connection when the exchange is done with it. An upstream connection knows it only as its
+/// <see cref="IUpstreamOwner"/>.</summary>
+public sealed unsafe class UpstreamLeg : IUpstreamOwner
+{
+    private readonly Worker _w;
+    private readonly ClientConnection _client;
+    private readonly Exchange _x;
+    private readonly ResponseHeadReader _head;
+    private UpstreamTries _tries;
+
+    public UpstreamLeg(Worker worker, ClientConnection client, Exchange exchange)
+    {
+        _w = worker;
+        _client = client;
+        _x = exchange;
+        _head = new ResponseHeadReader(worker, client, exchange, this);
+    }
+
+    public ClientConnection Client => _client;
+
+    /// <summary>The upstream connection of the current try, or null.</summary>
+    public UpstreamConnection? Connection { get; private set; }
+
+    public void Reset() => Connection = null;
+
+    /// <summary>The request's generated lines, 100-continue, then the first try (after the whole body,
+    /// for a chunked body to an HTTP/1.0 upstream).</summary>
+    public void Start(LocationRuntime location, UpstreamGroup group)
+    {
+        var body = _x.RequestBody;
+        if (body.Mode == RequestBodyMode.ChunkedPassthrough && location.UpstreamHttp10)
+            body.SwitchToBuffered();   // de-chunked from the start: the pass-through scan is forgotten
+        if (!_x.Generated.PrepareRequestHeaders()) return;
+        body.ExpectContinue(_x.Request, _client.Stream, ref _client.WriteReady);
+        _tries.Start(group, location.Config.ProxyNextUpstreamTries);
+        if (body.Mode != RequestBodyMode.Buffered) Connect(fresh: false);
+    }
+
+    /// <summary>Takes an idle pooled connection to the current peer, or opens a new one; on an
+    /// immediate connect failure moves on to the next peer.</summary>
+    private void Connect(bool fresh)
+    {
+        var location = _x.Location!;
+        var group = location.Group!;
+        var upstreams = _w.Upstreams;
+        while (true)
+        {
+            var peer = group.Peers[_tries.Peer];
+            if (!fresh && location.Pool is { } pool && upstreams.TryTakeIdle(pool, peer, HttpMethods.IsIdempotent(_x.Request.Method), _w.NowMs, out var idle))
+            {
+                Attach(idle, reused: true);
+                _w.Counters.UpstreamReused(group);
+                break;
+            }
+            var opened = upstreams.Open(peer, group, location.Pool, _w.NowMs, out int errno, out bool outOfSlots);
+            if (opened is not null)
+            {
+                Attach(opened, reused: false);
+                _w.Counters.UpstreamOpened(group);
+                break;
+            }
+            if (outOfSlots) _w.Log.Write(LogLevel.Alert, _client.Number, $"{_w.Config.WorkerConnections} worker_connections are not enough");
+            LogError(errno, "connect() failed", UpstreamPhase.Connecting, peer);
+            if (!_tries.TryNextPeer(group.Peers.Length))
+            {
+                _x.Local.Respond(502, close: !_x.RequestBody.Complete);
+                return;
+            }
+        }
+        var up = Connection!;
+        if (up.Buffer < 0)
+        {
+            _w.Log.Write(LogLevel.Alert, _client.Number, "no free I/O buffers for the upstream connection");
+            _x.Local.Respond(502, close: true);
+            return;
+        }
+        if (!BuildRequestHead()) return;
+        if (up.State == UpstreamState.Connecting)
+            _w.Timers.Set(up.Slot, _w.NowMs + location.Config.ProxyConnectTimeoutMs);
+    }
+
+    private void Attach(UpstreamConnection up, bool reused)
+    {
+        Connection = up;
+        _w.Upstreams.Attach(up, this, reused);
+    }
+
+    /// <summary>Request line and kept client headers (RequestHeadRewriter), the generated lines, the
+    /// framing line and blank line, and whatever body bytes are already buffered, as one gather list.
+    /// False when it could not be built (answered 500): nothing was sent.</summary>
+    private bool BuildRequestHead()
+    {
+        var body = _x.RequestBody;
+        var generated = _x.Generated;
+        ref var iov = ref body.HeadIov;
+        generated.InitRequestIov(ref iov);
+        var framing = generated.RequestFramingWriter();
+        int headBodyBytes = body.TakeHeadBody();
+        bool built = RequestHeadRewriter.TryAppend(ref iov, _x.Request, _x.HeadBase, _x.Location!)
+            && iov.Add(generated.RequestLines, generated.RequestLinesLength)
+            && generated.TryWriteRequestFraming(ref framing)
+            && iov.Add(generated.RequestFramingArea, framing.Length)
+            && iov.Add(_client.BufferPointer + body.Pos, headBodyBytes);
+        if (!built)
+        {
+            generated.FailInternally("the upstream request head does not fit its gather list");
+            return false;
+        }
+        body.HeadQueued();
+        return true;
+    }
+
+    /// <summary>Sends the head, then streams the body; true when something moved.</summary>
+    public bool PumpRequest()
+    {
+        var up = Connection!;
+        var body = _x.RequestBody;
+        var outcome = body.Pump(up, _client.BufferPointer, _client.BufferSize, ref _client.End, _client.Stream, ref _client.ReadReady);
+        if ((outcome & RequestBodyOutcome.HeadDropped) != 0) _x.HeadDropped();
+        switch (outcome & RequestBodyOutcome.StepMask)
+        {
+            case RequestBodyOutcome.Waiting:
+                return false;
+            case RequestBodyOutcome.Moved:
+                return true;
+            case RequestBodyOutcome.UpstreamWriteFailed:
+                Failed(body.Errno, body.FailedCall, UpstreamPhase.SendingRequest);
+                return Connection != up;
+            case RequestBodyOutcome.ClientClosed:
+                _w.Log.Write(LogLevel.Info, _client.Number, $"client prematurely closed connection while sending request body{_x.Context()}");
+                _x.Abort();
+                return true;
+            default:   // InvalidChunked, TooLarge: the state moved either way
+                _x.RejectBody(outcome & RequestBodyOutcome.StepMask);
+                return true;
+        }
+    }
+
+    /// <summary>A chunked body for an HTTP/1.0 upstream is read whole and de-chunked first, bounded by client_max_body_size.</summary>
+    public bool BufferChunkedBody()
+    {
+        switch (_x.RequestBody.BufferChunked(_client.BufferPointer, _client.BufferSize, ref _client.End, _client.Stream, ref _client.ReadReady))
+        {
+            case RequestBodyOutcome.Buffered:
+                Connect(fresh: false);
+                return true;
+            case RequestBodyOutcome.InvalidChunked:
+                _x.Local.Respond(400, close: true);
+                return true;
+            case RequestBodyOutcome.TooLarge:
+                _w.Log.Write(LogLevel.Error, _client.Number, $"client intended to send too large chunked body{_x.Context()}");
+                _x.Local.Respond(413, close: true);
+                return true;
+            case RequestBodyOutcome.ClientClosed:
+                _client.Close();
+                return false;
+            default:   // Waiting
+                return false;
+        }
+    }
+
+    /// <summary>Reads the response head; true when something moved.</summary>
+    public bool ReadResponseHead() => _head.Read(Connection!);
+
+    /// <summary>A try failed: the retry policy decides between the same peer on a fresh connection
+    /// (a stale pooled one), the next peer, or the client's 502/504.</summary>
+    public void Failed(int errno, string what, UpstreamPhase phase, bool timedOut = false)
+    {
+        var up = Connection!;
+        var peer = up.Peer;
+        var location = _x.Location!;
+        bool beforeResponse = !_x.ResponseHeadParsed && up.End == 0;
+        bool replay = HttpMethods.IsIdempotent(_x.Request.Method) || location.Config.ProxyNextUpstreamNonIdempotent;
+        var failure = new UpstreamFailure(phase, timedOut, up.Reused, beforeResponse, replay && _x.HeadBuffered);
+        bool allowed = timedOut ? location.Config.ProxyNextUpstreamTimeout : location.Config.ProxyNextUpstreamError;
+        Release(reusable: false, UpstreamCloseReason.ErrorMidExchange);
+
+        var decision = _tries.Decide(failure, allowed, location.Group!.Peers.Length);
+        if (decision == RetryDecision.FreshConnection)
+        {
+            _w.Counters.StaleRetry(up.Group);
+            up.Group.Stats.CountStaleRetry();
+            peer.Stats.CountStaleRetry();
+            _x.RequestBody.Rewind();   // a de-chunked body is all in memory: it goes again whole
+            _w.Log.Write(LogLevel.Info, _client.Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) on a reused keepalive connection to {peer.Name}, retrying on a new connection");
+            Connect(fresh: true);
+            return;
+        }
+        if (timedOut) _w.Log.Write(LogLevel.Error, _client.Number, $"upstream timed out (110: Connection timed out) while {UpstreamTries.Describe(phase)}{_x.Context(peer)}");
+        else LogError(errno, what, phase, peer);
+        if (decision == RetryDecision.NextPeer)
+        {
+            _x.RequestBody.Rewind();
+            Connect(fresh: false);
+            return;
+        }
+        if (_x.ResponseStarted) _x.Abort();
+        else _x.Local.Respond(timedOut ? 504 : 502, close: !_x.RequestBody.Complete || _x.RequestBody.Pos < _x.RequestBody.Scan);
+    }
+
+    /// <summary>The response head was unusable (logged by the caller): the connection is closed and the
+    /// client answered <paramref name="status"/>, no retry.</summary>
+    public void FailBeforeResponse(int status)
+    {
+        Release(reusable: false, UpstreamCloseReason.ErrorMidExchange);
+        if (_x.ResponseStarted) _x.Abort();
+        else _x.Local.Respond(status, close: !_x.RequestBody.Complete);
+    }
+
+    public void LogError(int errno, string what, UpstreamPhase phase, UpstreamPeer peer) =>
+        _w.Log.Write(LogLevel.Error, _client.Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) while {UpstreamTries.Describe(phase)}{_x.Context(peer)}");
+
+    /// <summary>Ends the exchange's hold on its upstream connection: back to the pool when the exchange
+    /// left it reusable and its limits allow, else closed with <paramref name="failure"/> (when not
+    /// <paramref name="reusable"/>) or the limit that retired it.</summary>
+    public void Release(bool reusable, UpstreamCloseReason failure = UpstreamCloseReason.NotReusable)
+    {
+        var up = Connection!;
+        Connection = null;
+        _x.ResponseBody.ReturnPipe();   // the body was spliced from this connection: the exchange is over
+        _w.Upstreams.Release(up, reusable, failure, _w.Stopping, _w.NowMs);
+    }
+
+    /// <summary>Its upstream connection became readable or writable: the exchange moves on.</summary>
+    void IUpstreamOwner.OnUpstreamReady() => _client.Advance();
+
+    /// <summary>The upstream connection finished connecting (or failed to).</summary>
+    void IUpstreamOwner.OnUpstreamConnected(int error)
+    {
+        var up = Connection!;
+        if (error != 0) Failed(error, "connect() failed", UpstreamPhase.Connecting);
+        else
+        {
+            up.State = UpstreamState.Active;
+            _w.Timers.Cancel(up.Slot);
+        }
+        _client.Advance();
+    }
+
+    /// <summary>The upstream connection's timer fired: connect, send or read timeout.</summary>
+    void IUpstreamOwner.OnUpstreamTimeout()
+    {
+        var up = Connection!;
+        if (_x.ResponseHeadParsed)
+        {
+            _w.Log.Write(LogLevel.Error, _client.Number, $"upstream timed out (110: Connection timed out) while reading upstream{_x.Context(up.Peer)}");
+            _x.Abort();
+            return;
+        }
+        var phase = up.State == UpstreamState.Connecting ? UpstreamPhase.Connecting
+            : !_x.RequestBody.RequestSent ? UpstreamPhase.SendingRequest : UpstreamPhase.ReadingResponseHeader;
+        Failed(PosixErrors.ETIMEDOUT, "upstream timed out", phase, timedOut: true);
+        _client.Advance();
+    }
+}
