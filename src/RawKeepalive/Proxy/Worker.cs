@@ -64,7 +64,13 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     {
         Config = config;
         Log = log;
-        Segment = segment ?? SharedCounters.Private();
+        if (segment is null)
+        {
+            // Single process: a segment of its own, whose one slot is marked in use like a worker's (Sum reads only those).
+            segment = SharedCounters.Private();
+            counterSlot = segment.Allocate(Environment.ProcessId);
+        }
+        Segment = segment;
         Counters = new CounterSlot(Segment, counterSlot);
         int n = config.WorkerConnections;
         _host = new LoopHost(n, priority: SlotKind.Upstream);

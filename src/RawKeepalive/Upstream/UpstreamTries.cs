@@ -39,11 +39,14 @@ public struct UpstreamTries
 
     /// <summary>A new request: the group's next peer (round robin), and as many tries as it has peers,
     /// capped by proxy_next_upstream_tries (0: no cap).</summary>
-    public void Start(UpstreamGroup group, int maxTries)
+    public void Start(UpstreamGroup group, int maxTries) => Start(group.Peers.Length, maxTries, group.NextPeer());
+
+    /// <summary>A new request over <paramref name="peerCount"/> peers starting at <paramref name="firstPeer"/>.</summary>
+    public void Start(int peerCount, int maxTries, int firstPeer)
     {
-        _left = maxTries > 0 ? Math.Min(group.Peers.Length, maxTries) : group.Peers.Length;
+        _left = maxTries > 0 ? Math.Min(peerCount, maxTries) : peerCount;
         _staleRetried = false;
-        Peer = group.NextPeer();
+        Peer = firstPeer;
     }
 
     /// <summary>Moves to the next peer if a try is left.</summary>

@@ -30,8 +30,12 @@ public sealed partial class ProcessesStubStatusTests : ProxyTestBase
     [GeneratedRegex(@"^Active connections: (\d+) \nserver accepts handled requests\n (\d+) (\d+) (\d+) \nReading: (\d+) Writing: (\d+) Waiting: (\d+) \n$")]
     private static partial Regex Page();
 
+    /// <summary>Status connections made so far (each is an accept and a request of its own).</summary>
+    private int _reads;
+
     private Status Read(ProxyProcess proxy)
     {
+        _reads++;
         using var client = Connect(proxy);
         var r = client.Get("/status", extraHeaders: "Connection: close\r\n");
         Assert.That(r.Status, Is.EqualTo(200));
@@ -86,6 +90,30 @@ public sealed partial class ProcessesStubStatusTests : ProxyTestBase
         });
         foreach (var c in clients)
             Assert.That(c.IsClosedByPeer(TimeSpan.FromSeconds(5)), Is.True, "a draining worker closed its idle client");
+    }
+
+    /// <summary>master_process off: the single worker's own figures. They read all zero before, because
+    /// its private counter slot was never marked in use and the sum skipped it.</summary>
+    [Test]
+    [CancelAfter(30_000)]
+    public void SingleProcessCountsItsOwnTraffic()
+    {
+        var proxy = Track(ProxyProcess.Start(Template));
+        Assert.That(Wait.Until(() => Read(proxy).Active == 1, Settle), Is.True, "only the status connection is open");
+        var before = Read(proxy);
+        int readsBefore = _reads;
+        using (var c = Connect(proxy))
+            Assert.That(c.Get("/").BodyText, Is.EqualTo("ok"));
+        Assert.That(Wait.Until(() => Read(proxy).Active == 1, Settle), Is.True, "the client has gone");
+        var after = Read(proxy);
+        int connections = 1 + _reads - readsBefore;   // the client, and each status connection since `before`
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.Accepts - before.Accepts, Is.EqualTo(connections), "accepts: the client and the status connections");
+            Assert.That(after.Handled, Is.EqualTo(after.Accepts));
+            Assert.That(after.Requests - before.Requests, Is.EqualTo(connections), "one request on each");
+            Assert.That(after.Writing, Is.EqualTo(1), "Writing = this status request");
+        });
     }
 
     [Test]
