@@ -34,6 +34,9 @@ public class ArchitectureTests
     /// <summary>Source files longer than this are reported by <see cref="SourceFilesStayUnderLineLimit"/>.</summary>
     private const int MaxSourceLines = 400;
 
+    /// <summary>Types with more fields than this are reported by <see cref="NoTypeHoldsTooMuchState"/>.</summary>
+    private const int MaxFields = 25;
+
     private static readonly Assembly Production = typeof(RequestParser).Assembly;
 
     // Loaded once for the fixture: ArchLoader reads the assembly with Mono.Cecil, which takes a moment.
@@ -130,6 +133,44 @@ public class ArchitectureTests
             .Select(f => $"{f.Lines,6}  {f.Path}")
             .ToList();
         Assert.That(tooLong, Is.Empty, $"source files over {MaxSourceLines} lines:\n" + string.Join("\n", tooLong));
+    }
+
+    /// <summary>No god object: no type of ours declares more than MaxFields fields (instance and static,
+    /// property backing fields included, constants not: they are no state). Compiler-generated types
+    /// (closures, state machines, fixed buffers) are the compiler's, not a design.</summary>
+    [Test]
+    public void NoTypeHoldsTooMuchState()
+    {
+        const BindingFlags declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static
+                                      | BindingFlags.Instance | BindingFlags.DeclaredOnly;
+        var counted = Production.GetTypes()
+            .Where(t => !t.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute), inherit: false)
+                        && !t.Name.StartsWith('<') && !t.IsEnum)
+            .Select(t => (Type: t, Fields: t.GetFields(declared).Count(f => !f.IsLiteral)))
+            .ToList();
+        Assert.That(counted.Any(c => c.Type.Name == "Exchange" && c.Fields > 0), Is.True, "the exchange type is not found: is the check looking at the right assembly?");
+        var largest = counted.OrderByDescending(c => c.Fields).Take(5).Select(c => $"{c.Fields,4}  {c.Type.FullName}");
+        TestContext.Out.WriteLine("most fields:\n" + string.Join("\n", largest));
+        var tooMany = counted.Where(c => c.Fields > MaxFields).Select(c => $"{c.Fields,4}  {c.Type.FullName}").ToList();
+        Assert.That(tooMany, Is.Empty, $"types with more than {MaxFields} fields:\n" + string.Join("\n", tooMany));
+    }
+
+    /// <summary>One type, one file: no partial class anywhere in the proxy (the hot path included),
+    /// so a type's state and behaviour are read in one place. Checked in the source text: "partial"
+    /// leaves no trace in the compiled assembly.</summary>
+    [Test]
+    public void NoPartialTypes()
+    {
+        var src = Path.Combine(RepositoryRoot(), "src", "RawKeepalive");
+        var files = Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories).Where(f => !IsBuildOutput(src, f)).ToList();
+        Assert.That(files, Is.Not.Empty, $"no source file under {src}");
+        var partial = new System.Text.RegularExpressions.Regex(@"^\s*(?:(?:public|internal|private|protected|sealed|static|abstract|unsafe|readonly|ref)\s+)*partial\s+(?:class|struct|record|interface)\b");
+        var found = (from f in files
+                     from line in File.ReadLines(f).Select((text, i) => (text, number: i + 1))
+                     where partial.IsMatch(line.text)
+                     select $"{Path.GetRelativePath(RepositoryRoot(), f)}:{line.number}: {line.text.Trim()}").ToList();
+        Assert.That(partial.IsMatch("public sealed unsafe partial class ClientConnection"), Is.True, "the pattern itself must find a partial class");
+        Assert.That(found, Is.Empty, "partial types:\n" + string.Join("\n", found));
     }
 
     /// <summary>Types in <paramref name="subject"/> depend on no type in any of <paramref name="forbidden"/>.</summary>

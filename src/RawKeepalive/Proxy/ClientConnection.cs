@@ -76,6 +76,11 @@ public sealed unsafe class ClientConnection
     {
         if ((events & (EpollInterop.In | EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0) ReadReady = true;
         if ((events & (EpollInterop.Out | EpollInterop.Err | EpollInterop.Hup)) != 0) WriteReady = true;
+        if (State == ClientState.Exchanging && (events & (EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0)
+        {
+            _exchange.OnClientHangup();
+            if (State == ClientState.Closed) return;
+        }
         Advance();
     }
 

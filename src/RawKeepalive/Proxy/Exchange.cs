@@ -322,6 +322,20 @@ public sealed unsafe class Exchange
     /// responses by status class; the access log plugs in here).</summary>
     private void LogPhase() => _w.Counters.Responded(Status);
 
+    /// <summary>The client's socket reported a hang-up during the exchange. With the request complete
+    /// nothing more is owed from it, so an end of stream or a reset means it went away (nginx's check
+    /// of a broken connection): the upstream connection is closed too, never pooled, and the request
+    /// is recorded as 499. Bytes still to read (a pipelined request before the FIN) mean it has not.</summary>
+    public void OnClientHangup()
+    {
+        if (!RequestBody.Complete) return;   // the body's reader sees the end itself
+        var peek = SocketInterop.Peek(_client.Fd);
+        if (peek.Value > 0 || peek.IsAgain) return;
+        _w.Log.Write(LogLevel.Info, _client.Number, $"client prematurely closed connection, so upstream connection is closed too{Context()}");
+        if (!ResponseStarted) Status = 499;
+        Abort();
+    }
+
     public void OnClientTimeout()
     {
         string phase = ResponseHeadParsed ? "sending to client" : "reading client request body";

@@ -46,14 +46,19 @@ public sealed unsafe class ResponseHeadReader
         }
         if (r.Value <= 0)
         {
-            if (r.Value == 0 && !(up.Reused && up.End == 0))
+            if (r.Value < 0) _leg.Failed(UpstreamLeg.Describe("recv() failed", r.Errno), UpstreamPhase.ReadingResponseHeader);
+            else if (_leg.HasResponseBegun)
             {
+                // Part of a response (a 1xx at least) came: the exchange has begun and is not replayed.
                 LogError("upstream prematurely closed connection", up);
                 _leg.FailBeforeResponse(502);
             }
-            else _leg.Failed(r.Value == 0 ? PosixErrors.ECONNRESET : r.Errno, r.Value == 0 ? "upstream closed the reused connection" : "recv() failed", UpstreamPhase.ReadingResponseHeader);
+            // Closed before any byte: a pooled connection was stale, a new one moves on to the next peer (the policy decides).
+            else if (up.Reused) _leg.Failed(UpstreamLeg.Describe("upstream closed the reused connection", PosixErrors.ECONNRESET), UpstreamPhase.ReadingResponseHeader);
+            else _leg.Failed("upstream prematurely closed connection", UpstreamPhase.ReadingResponseHeader);
             return true;
         }
+        _leg.ResponseBegun();
         up.End += (int)r.Value;
         var resp = _client.Response;
         while (true)

@@ -20,6 +20,9 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     private readonly Exchange _x;
     private readonly ResponseHeadReader _head;
     private UpstreamTries _tries;
+    /// <summary>A byte of some response (a 1xx included) came on this try: the exchange has begun, and a
+    /// failure is no longer a stale connection or a reason to try the next peer.</summary>
+    private bool _responseBegun;
 
     public UpstreamLeg(Worker worker, ClientConnection client, Exchange exchange)
     {
@@ -73,7 +76,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
                 break;
             }
             if (outOfSlots) _w.Log.Write(LogLevel.Alert, _client.Number, $"{_w.Config.WorkerConnections} worker_connections are not enough");
-            LogError(errno, "connect() failed", UpstreamPhase.Connecting, peer);
+            LogError(Describe("connect() failed", errno), UpstreamPhase.Connecting, peer);
             if (!_tries.TryNextPeer(group.Peers.Length))
             {
                 _x.Local.Respond(502, close: !_x.RequestBody.Complete);
@@ -95,6 +98,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     private void Attach(UpstreamConnection up, bool reused)
     {
         Connection = up;
+        _responseBegun = false;
         _w.Upstreams.Attach(up, this, reused);
     }
 
@@ -137,7 +141,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
             case RequestBodyOutcome.Moved:
                 return true;
             case RequestBodyOutcome.UpstreamWriteFailed:
-                Failed(body.Errno, body.FailedCall, UpstreamPhase.SendingRequest);
+                Failed(Describe(body.FailedCall, body.Errno), UpstreamPhase.SendingRequest);
                 return Connection != up;
             case RequestBodyOutcome.ClientClosed:
                 _w.Log.Write(LogLevel.Info, _client.Number, $"client prematurely closed connection while sending request body{_x.Context()}");
@@ -175,14 +179,20 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     /// <summary>Reads the response head; true when something moved.</summary>
     public bool ReadResponseHead() => _head.Read(Connection!);
 
+    /// <summary>The first byte of a response (a 1xx included) arrived on this try.</summary>
+    public void ResponseBegun() => _responseBegun = true;
+
+    public bool HasResponseBegun => _responseBegun;
+
     /// <summary>A try failed: the retry policy decides between the same peer on a fresh connection
     /// (a stale pooled one), the next peer, or the client's 502/504.</summary>
-    public void Failed(int errno, string what, UpstreamPhase phase, bool timedOut = false)
+    /// <param name="reason">nginx's words for what failed, errno included ("connect() failed (111: Connection refused)").</param>
+    public void Failed(string reason, UpstreamPhase phase, bool timedOut = false)
     {
         var up = Connection!;
         var peer = up.Peer;
         var location = _x.Location!;
-        bool beforeResponse = !_x.ResponseHeadParsed && up.End == 0;
+        bool beforeResponse = !_responseBegun;
         bool replay = HttpMethods.IsIdempotent(_x.Request.Method) || location.Config.ProxyNextUpstreamNonIdempotent;
         var failure = new UpstreamFailure(phase, timedOut, up.Reused, beforeResponse, replay && _x.HeadBuffered);
         bool allowed = timedOut ? location.Config.ProxyNextUpstreamTimeout : location.Config.ProxyNextUpstreamError;
@@ -195,12 +205,11 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
             up.Group.Stats.CountStaleRetry();
             peer.Stats.CountStaleRetry();
             _x.RequestBody.Rewind();   // a de-chunked body is all in memory: it goes again whole
-            _w.Log.Write(LogLevel.Info, _client.Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) on a reused keepalive connection to {peer.Name}, retrying on a new connection");
+            _w.Log.Write(LogLevel.Info, _client.Number, $"{reason} on a reused keepalive connection to {peer.Name}, retrying on a new connection");
             Connect(fresh: true);
             return;
         }
-        if (timedOut) _w.Log.Write(LogLevel.Error, _client.Number, $"upstream timed out (110: Connection timed out) while {UpstreamTries.Describe(phase)}{_x.Context(peer)}");
-        else LogError(errno, what, phase, peer);
+        LogError(reason, phase, peer);
         if (decision == RetryDecision.NextPeer)
         {
             _x.RequestBody.Rewind();
@@ -220,8 +229,11 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         else _x.Local.Respond(status, close: !_x.RequestBody.Complete);
     }
 
-    public void LogError(int errno, string what, UpstreamPhase phase, UpstreamPeer peer) =>
-        _w.Log.Write(LogLevel.Error, _client.Number, $"{what} ({errno}: {PosixErrors.Describe(errno)}) while {UpstreamTries.Describe(phase)}{_x.Context(peer)}");
+    private void LogError(string reason, UpstreamPhase phase, UpstreamPeer peer) =>
+        _w.Log.Write(LogLevel.Error, _client.Number, $"{reason} while {UpstreamTries.Describe(phase)}{_x.Context(peer)}");
+
+    /// <summary>"what (errno: description)", as nginx words a failed system call.</summary>
+    public static string Describe(string what, int errno) => $"{what} ({errno}: {PosixErrors.Describe(errno)})";
 
     /// <summary>Ends the exchange's hold on its upstream connection: back to the pool when the exchange
     /// left it reusable and its limits allow, else closed with <paramref name="failure"/> (when not
@@ -241,7 +253,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     void IUpstreamOwner.OnUpstreamConnected(int error)
     {
         var up = Connection!;
-        if (error != 0) Failed(error, "connect() failed", UpstreamPhase.Connecting);
+        if (error != 0) Failed(Describe("connect() failed", error), UpstreamPhase.Connecting);
         else
         {
             up.State = UpstreamState.Active;
@@ -262,7 +274,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         }
         var phase = up.State == UpstreamState.Connecting ? UpstreamPhase.Connecting
             : !_x.RequestBody.RequestSent ? UpstreamPhase.SendingRequest : UpstreamPhase.ReadingResponseHeader;
-        Failed(PosixErrors.ETIMEDOUT, "upstream timed out", phase, timedOut: true);
+        Failed(Describe("upstream timed out", PosixErrors.ETIMEDOUT), phase, timedOut: true);
         _client.Advance();
     }
 }
