@@ -15,7 +15,7 @@ internal static class ConfigDefaults
     public const int ListenBacklog = 511;
 
     public static readonly UpstreamConfig Upstream = new() { Name = "", Servers = [], File = "" };
-    public static readonly LocationConfig Location = new() { Path = "", ProxySetHeaders = [], File = "" };
+    public static readonly LocationConfig Location = new() { Path = "", Proxy = new() { SetHeaders = [] }, File = "" };
     public static readonly ServerConfig Server = new() { Listens = [], ServerNames = [], Locations = [] };
 
     /// <summary>proxy_set_header entries nginx adds itself (ngx_http_proxy_headers); a configured header of

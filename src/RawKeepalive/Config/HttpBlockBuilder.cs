@@ -266,6 +266,7 @@ internal sealed class HttpBlockBuilder
         System.Text.RegularExpressions.Regex? regex, LocationConfig? parent, bool stubStatus = false)
     {
         var d = ConfigDefaults.Location;
+        var p = d.Proxy;
         // return runs in the rewrite phase, before proxying: with both, nginx answers with return.
         var proxyPass = ret is null && pass is not null ? registry.Resolve(pass) : null;
         var next = s.ProxyNextUpstream;
@@ -278,18 +279,21 @@ internal sealed class HttpBlockBuilder
             Parent = parent,
             ProxyPass = proxyPass,
             Return = ret,
-            ProxyHttpVersionMinor = s.ProxyHttpVersionMinor ?? (_legacy ? 0 : d.ProxyHttpVersionMinor),
-            ProxySetHeaders = MergeHeaders(s.ProxySetHeaders, ConfigDefaults.BuiltInProxyHeaders(_legacy)),
-            ProxyConnectTimeoutMs = s.ProxyConnectTimeoutMs ?? d.ProxyConnectTimeoutMs,
-            ProxySendTimeoutMs = s.ProxySendTimeoutMs ?? d.ProxySendTimeoutMs,
-            ProxyReadTimeoutMs = s.ProxyReadTimeoutMs ?? d.ProxyReadTimeoutMs,
-            ProxySplice = s.ProxySplice ?? d.ProxySplice,
+            Proxy = new ProxySettings
+            {
+                HttpVersionMinor = s.ProxyHttpVersionMinor ?? (_legacy ? 0 : p.HttpVersionMinor),
+                SetHeaders = MergeHeaders(s.ProxySetHeaders, ConfigDefaults.BuiltInProxyHeaders(_legacy)),
+                ConnectTimeoutMs = s.ProxyConnectTimeoutMs ?? p.ConnectTimeoutMs,
+                SendTimeoutMs = s.ProxySendTimeoutMs ?? p.SendTimeoutMs,
+                ReadTimeoutMs = s.ProxyReadTimeoutMs ?? p.ReadTimeoutMs,
+                Splice = s.ProxySplice ?? p.Splice,
+                NextUpstreamError = next is null ? p.NextUpstreamError : !off && next.Value.Error,
+                NextUpstreamTimeout = next is null ? p.NextUpstreamTimeout : !off && next.Value.Timeout,
+                NextUpstreamNonIdempotent = next is null ? p.NextUpstreamNonIdempotent : !off && next.Value.NonIdempotent,
+                NextUpstreamTries = s.ProxyNextUpstreamTries ?? p.NextUpstreamTries,
+            },
             GeneratedHeadersMaxSize = s.GeneratedHeadersMaxSize ?? d.GeneratedHeadersMaxSize,
             UnderscoresInHeaders = s.UnderscoresInHeaders ?? d.UnderscoresInHeaders,
-            ProxyNextUpstreamError = next is null ? d.ProxyNextUpstreamError : !off && next.Value.Error,
-            ProxyNextUpstreamTimeout = next is null ? d.ProxyNextUpstreamTimeout : !off && next.Value.Timeout,
-            ProxyNextUpstreamNonIdempotent = next is null ? d.ProxyNextUpstreamNonIdempotent : !off && next.Value.NonIdempotent,
-            ProxyNextUpstreamTries = s.ProxyNextUpstreamTries ?? d.ProxyNextUpstreamTries,
             KeepaliveTimeoutMs = s.KeepaliveTimeoutMs ?? d.KeepaliveTimeoutMs,
             KeepaliveHeaderTimeoutSeconds = s.KeepaliveHeaderTimeoutSeconds ?? d.KeepaliveHeaderTimeoutSeconds,
             KeepaliveRequests = s.KeepaliveRequests ?? d.KeepaliveRequests,

@@ -54,7 +54,7 @@ public static class KeepaliveLinter
                         $"{where} opens a new upstream connection for every request: {why} (Mistake 4); {fix}", pass.File, pass.Line));
                     continue;
                 }
-                if (location.ProxyHttpVersionMinor == 0)
+                if (location.Proxy.HttpVersionMinor == 0)
                     warnings.Add(new LintWarning(1,
                         $"{where} proxies to upstream \"{up.Name}\", which keeps a pool, over HTTP/1.0" +
                         (legacy ? " (the legacy default)" : "") + ", so every upstream connection closes after one response " +
@@ -70,6 +70,6 @@ public static class KeepaliveLinter
     }
 
     private static bool SendsConnectionClose(LocationConfig location) =>
-        location.ProxySetHeaders.Any(h => string.Equals(h.Name, "Connection", StringComparison.OrdinalIgnoreCase)
+        location.Proxy.SetHeaders.Any(h => string.Equals(h.Name, "Connection", StringComparison.OrdinalIgnoreCase)
             && string.Equals(h.Value.Source, "close", StringComparison.OrdinalIgnoreCase));
 }

@@ -114,17 +114,8 @@ public sealed class LocationConfig
     public ReturnConfig? Return { get; init; }
 
     // Merged from http → server → location, nginx's defaults.
-    public int ProxyHttpVersionMinor { get; init; } = 1;                 // legacy default: 0
-    /// <summary>proxy_set_header, inherited from the outer level only when this level sets none,
-    /// already merged with the built-in defaults (Host $proxy_host; Connection close under legacy).
-    /// An entry whose value evaluates to empty is not sent.</summary>
-    public required IReadOnlyList<HeaderSetting> ProxySetHeaders { get; init; }
-    public long ProxyConnectTimeoutMs { get; init; } = 60_000;
-    public long ProxySendTimeoutMs { get; init; } = 60_000;
-    public long ProxyReadTimeoutMs { get; init; } = 60_000;
-    /// <summary>proxy_splice (ours, not nginx's): long Content-Length response bodies go through a
-    /// worker pipe with splice(2) instead of a user buffer.</summary>
-    public bool ProxySplice { get; init; } = true;
+    /// <summary>The proxy_* settings of the location.</summary>
+    public required ProxySettings Proxy { get; init; }
     /// <summary>generated_headers_max_size (ours): the most bytes a generated head part may take (the
     /// headers proxy_set_header makes, a Location, a return text). nginx sizes these without a limit;
     /// past this one the request is answered 431 (the client's bytes made it so) or 500.</summary>
@@ -134,11 +125,6 @@ public sealed class LocationConfig
     /// request (nginx takes it from the listen address's default server unless the target is absolute-form).
     /// Names that read as framing, hop-by-hop or Host with '_' as '-' are refused by the parser either way.</summary>
     public bool UnderscoresInHeaders { get; init; }
-    /// <summary>proxy_next_upstream: error and timeout are the default; non_idempotent allows replaying POST etc.; off disables.</summary>
-    public bool ProxyNextUpstreamError { get; init; } = true;
-    public bool ProxyNextUpstreamTimeout { get; init; } = true;
-    public bool ProxyNextUpstreamNonIdempotent { get; init; }
-    public int ProxyNextUpstreamTries { get; init; }                     // 0 = unlimited
     public long KeepaliveTimeoutMs { get; init; } = 75_000;              // client side; 0 disables keep-alive
     /// <summary>keepalive_timeout's second argument: send "Keep-Alive: timeout=N" to the client; null = do not send.</summary>
     public long? KeepaliveHeaderTimeoutSeconds { get; init; }
@@ -152,6 +138,28 @@ public sealed class LocationConfig
     public IReadOnlyList<AccessRule>? Access { get; init; }
     public required string File { get; init; }
     public int Line { get; init; }
+}
+
+/// <summary>A location's proxy_* settings, merged from http → server → location with nginx's
+/// defaults: how its requests go upstream.</summary>
+public sealed class ProxySettings
+{
+    public int HttpVersionMinor { get; init; } = 1;                      // legacy default: 0
+    /// <summary>proxy_set_header, inherited from the outer level only when this level sets none,
+    /// already merged with the built-in defaults (Host $proxy_host; Connection close under legacy).
+    /// An entry whose value evaluates to empty is not sent.</summary>
+    public required IReadOnlyList<HeaderSetting> SetHeaders { get; init; }
+    public long ConnectTimeoutMs { get; init; } = 60_000;
+    public long SendTimeoutMs { get; init; } = 60_000;
+    public long ReadTimeoutMs { get; init; } = 60_000;
+    /// <summary>proxy_splice (ours, not nginx's): long Content-Length response bodies go through a
+    /// worker pipe with splice(2) instead of a user buffer.</summary>
+    public bool Splice { get; init; } = true;
+    /// <summary>proxy_next_upstream: error and timeout are the default; non_idempotent allows replaying POST etc.; off disables.</summary>
+    public bool NextUpstreamError { get; init; } = true;
+    public bool NextUpstreamTimeout { get; init; } = true;
+    public bool NextUpstreamNonIdempotent { get; init; }
+    public int NextUpstreamTries { get; init; }                          // 0 = unlimited
 }
 
 public sealed record HeaderSetting(string Name, byte[] NameBytes, ValueTemplate Value);

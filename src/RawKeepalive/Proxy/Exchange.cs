@@ -215,7 +215,7 @@ public sealed unsafe class Exchange
             Finish();
             return true;
         }
-        bool splice = Location?.Config.ProxySplice == true && _client.Transport.CanSplice && up.Transport.CanSplice;
+        bool splice = Location?.Config.Proxy.Splice == true && _client.Transport.CanSplice && up.Transport.CanSplice;
         var outcome = ResponseBody.Pump(up, _w.Slab.Pointer(up.Buffer), _client.BufferSize, _client.Stream, ref _client.WriteReady, splice);
         ApplyBodyVerdicts(outcome, up);
         switch (outcome & BodyOutcome.StepMask)
@@ -371,8 +371,8 @@ public sealed unsafe class Exchange
         if (up is null || up.State == UpstreamState.Connecting) return;
         bool waitUpWrite = !RequestBody.RequestSent && !up.WriteReady;
         bool waitUpRead = RequestBody.HeadSent && !up.ReadReady && !ResponseBody.Done && !waitClientWrite;
-        if (waitUpWrite) { if (progressed || !timers.IsSet(up.Slot)) timers.Set(up.Slot, _w.NowMs + cfg.ProxySendTimeoutMs); }
-        else if (waitUpRead) { if (progressed || !timers.IsSet(up.Slot)) timers.Set(up.Slot, _w.NowMs + cfg.ProxyReadTimeoutMs); }
+        if (waitUpWrite) { if (progressed || !timers.IsSet(up.Slot)) timers.Set(up.Slot, _w.NowMs + cfg.Proxy.SendTimeoutMs); }
+        else if (waitUpRead) { if (progressed || !timers.IsSet(up.Slot)) timers.Set(up.Slot, _w.NowMs + cfg.Proxy.ReadTimeoutMs); }
         else timers.Cancel(up.Slot);
     }
 

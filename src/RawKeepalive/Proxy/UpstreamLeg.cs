@@ -48,7 +48,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
             body.SwitchToBuffered();   // de-chunked from the start: the pass-through scan is forgotten
         if (!_x.Generated.PrepareRequestHeaders()) return;
         body.ExpectContinue(_x.Request, _client.Stream, ref _client.WriteReady);
-        _tries.Start(group, location.Config.ProxyNextUpstreamTries);
+        _tries.Start(group, location.Config.Proxy.NextUpstreamTries);
         if (body.Mode != RequestBodyMode.Buffered) Connect(fresh: false);
     }
 
@@ -92,7 +92,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         }
         if (!BuildRequestHead()) return;
         if (up.State == UpstreamState.Connecting)
-            _w.Timers.Set(up.Slot, _w.NowMs + location.Config.ProxyConnectTimeoutMs);
+            _w.Timers.Set(up.Slot, _w.NowMs + location.Config.Proxy.ConnectTimeoutMs);
     }
 
     private void Attach(UpstreamConnection up, bool reused)
@@ -193,9 +193,9 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         var peer = up.Peer;
         var location = _x.Location!;
         bool beforeResponse = !_responseBegun;
-        bool replay = HttpMethods.IsIdempotent(_x.Request.Method) || location.Config.ProxyNextUpstreamNonIdempotent;
+        bool replay = HttpMethods.IsIdempotent(_x.Request.Method) || location.Config.Proxy.NextUpstreamNonIdempotent;
         var failure = new UpstreamFailure(phase, timedOut, up.Reused, beforeResponse, replay && _x.HeadBuffered);
-        bool allowed = timedOut ? location.Config.ProxyNextUpstreamTimeout : location.Config.ProxyNextUpstreamError;
+        bool allowed = timedOut ? location.Config.Proxy.NextUpstreamTimeout : location.Config.Proxy.NextUpstreamError;
         Release(reusable: false, UpstreamCloseReason.ErrorMidExchange);
 
         var decision = _tries.Decide(failure, allowed, location.Group!.Peers.Length);

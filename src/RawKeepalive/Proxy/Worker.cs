@@ -52,9 +52,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     private readonly LoopHost _host;
     private readonly ConnectionTable _table;
     private readonly ClientConnection[] _clients;
-    private readonly Listener[] _listeners;
-    private readonly byte* _acceptAddress;
-    private long _connectionNumber;
+    private readonly Acceptor _acceptor;
     private volatile bool _drainRequested;
     private long _drainStartMs = -1;
     private bool _idleClosed;
@@ -83,15 +81,13 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         Slab = new BufferSlab(IoBufferSize, 64, 3 * n, WarmBuffers);
         Upstreams = new UpstreamConnections(_table, _host.Epoll, Slab, Timers, ReuseIdleConnections);
         ProcessInterop.IgnoreBrokenPipe();
-        _listeners = listeners;
-        _acceptAddress = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(128);
+        _acceptor = new Acceptor(this, _host, _clients, listeners, ReuseIdleConnections);
         foreach (var l in listeners)
         {
             foreach (var s in l.Servers)
                 foreach (var loc in s.Locations)
                     if (loc.Pool is not null) Upstreams.AddPool(loc.Pool);
         }
-        for (int i = 0; i < listeners.Length; i++) _host.AddListener(listeners[i].Fd, i);
         var groups = new List<UpstreamGroup>();
         foreach (var l in listeners)
             foreach (var s in l.Servers)
@@ -138,7 +134,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
 
     void ILoopHandler.OnBatchStart() => Date.Refresh(NowMs);
 
-    void ILoopHandler.OnListenerReady(int index) => Accept(_listeners[index]);
+    void ILoopHandler.OnListenerReady(int index) => _acceptor.OnReady(index);
 
     void ILoopHandler.OnEvent(int slot, SlotKind kind, uint events)
     {
@@ -157,7 +153,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     void ILoopHandler.AfterBatch()
     {
         Upstreams.ExpireIdle(NowMs);
-        if (_acceptPaused && _table.InUse < _table.Capacity) ResumeAccepting();
+        _acceptor.AfterBatch();
         if (Slab.TrimDue && NowMs >= _nextTrimMs)
         {
             _nextTrimMs = NowMs + TrimIntervalMs;
@@ -179,18 +175,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         {
             _drainStartMs = NowMs;
             Stopping = true;
-            // Another process (the master, a new worker) still holds these sockets, so closing ours
-            // would not take them out of this epoll set: remove them first. What is queued is taken
-            // and answered here: a slot the reload retired has no next worker, and its socket's queue
-            // would be reset when the last copy closes (the master already steers new connections
-            // away from it).
-            foreach (var l in _listeners)
-            {
-                Accept(l);
-                _host.RemoveListener(l.Fd);
-                SocketInterop.Close(l.Fd);
-            }
-            _acceptPaused = false;   // nothing is left to resume accepting on
+            _acceptor.StopListening();
             Upstreams.CloseIdle(UpstreamCloseReason.Shutdown);
         }
         if (!_idleClosed && NowMs - _drainStartMs >= DrainGraceMs)
@@ -238,43 +223,6 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         catch (Exception again) { Log.Write(LogLevel.Crit, 0, $"internal error while closing: {again}"); }
     }
 
-    private bool _acceptPaused;
-
-    private void Accept(Listener listener)
-    {
-        while (true)
-        {
-            if (_table.InUse == _table.Capacity && !ReuseIdleConnections())
-            {
-                // Nothing to close: new connections wait in the listen backlog until a slot frees.
-                _acceptPaused = true;
-                return;
-            }
-            var r = SocketInterop.Accept(listener.Fd, _acceptAddress, out int addrLen);
-            if (r.IsError)
-            {
-                if (!r.IsAgain && r.Errno != PosixErrors.EINTR)
-                    Log.Write(LogLevel.Alert, 0, $"accept4() failed ({r})");
-                return;
-            }
-            int fd = (int)r.Value;
-            int slot = _table.Allocate(SlotKind.Client);   // free: checked above
-            SocketInterop.SetNoDelay(fd);
-            var client = _clients[slot];
-            new ReadOnlySpan<byte>(_acceptAddress, Math.Min(addrLen, 128)).CopyTo(client.PeerAddress);
-            client.Open(fd, ++_connectionNumber, listener);
-            Counters.Accepted();
-            Counters.Enter(ref client.Phase, ClientPhase.Waiting);
-            _host.Add(fd, slot);
-        }
-    }
-
-    private void ResumeAccepting()
-    {
-        _acceptPaused = false;
-        foreach (var l in _listeners) Accept(l);   // edge-triggered: connections already queued raise no new event
-    }
-
     /// <summary>nginx's ngx_drain_connections: when every slot is taken, close up to 32 idle
     /// keepalive client connections to make room. False when there were none.</summary>
     private bool ReuseIdleConnections()
@@ -305,6 +253,6 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         Upstreams.CloseAll(UpstreamCloseReason.Shutdown);
         _host.Dispose();
         Pipes.Dispose();
-        System.Runtime.InteropServices.NativeMemory.Free(_acceptAddress);
+        _acceptor.Dispose();
     }
 }

@@ -24,7 +24,7 @@ public sealed class LocationRuntime
     public byte[][] SetHeaderNames { get; }
     /// <summary>proxy_set_header as an array: the hot path iterates it without an enumerator.</summary>
     public HeaderSetting[] SetHeaders { get; }
-    public bool UpstreamHttp10 => Config.ProxyHttpVersionMinor == 0;
+    public bool UpstreamHttp10 => Config.Proxy.HttpVersionMinor == 0;
     public ContentKind Content { get; }
     /// <summary>The locations nested in this one; null when none.</summary>
     public LocationLevel? Nested { get; internal set; }
@@ -34,10 +34,10 @@ public sealed class LocationRuntime
         Config = config;
         PathBytes = Encoding.ASCII.GetBytes(config.Path);
         ProxyHost = ProxyPort = [];
-        SetHeaders = config.ProxySetHeaders.ToArray();
-        SetHeaderNames = new byte[config.ProxySetHeaders.Count][];
+        SetHeaders = config.Proxy.SetHeaders.ToArray();
+        SetHeaderNames = new byte[config.Proxy.SetHeaders.Count][];
         for (int i = 0; i < SetHeaderNames.Length; i++)
-            SetHeaderNames[i] = config.ProxySetHeaders[i].NameBytes;
+            SetHeaderNames[i] = config.Proxy.SetHeaders[i].NameBytes;
         if (config.ProxyPass is { } pass)
         {
             Group = groups[pass.Upstream];

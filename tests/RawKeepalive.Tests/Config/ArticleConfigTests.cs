@@ -86,16 +86,16 @@ public class ArticleConfigTests
         Assert.That(location.Path, Is.EqualTo("/api/"));
         Assert.That(location.ProxyPass!.Upstream, Is.SameAs(upstream));
         Assert.That(location.ProxyPass.Uri, Is.Null);
-        Assert.That(location.ProxyHttpVersionMinor, Is.EqualTo(1));
-        Assert.That(location.ProxySetHeaders.Select(h => h.Name + ": " + h.Value.Source), Is.EqualTo(new[]
+        Assert.That(location.Proxy.HttpVersionMinor, Is.EqualTo(1));
+        Assert.That(location.Proxy.SetHeaders.Select(h => h.Name + ": " + h.Value.Source), Is.EqualTo(new[]
         {
             "Connection: ", "Host: $host", "X-Real-IP: $remote_addr", "X-Forwarded-For: $proxy_add_x_forwarded_for",
             "X-Forwarded-Proto: $scheme",
         }));
-        Assert.That(location.ProxySetHeaders[0].Value.IsEmptyLiteral, Is.True);
-        Assert.That(location.ProxyConnectTimeoutMs, Is.EqualTo(5_000));
-        Assert.That(location.ProxySendTimeoutMs, Is.EqualTo(30_000));
-        Assert.That(location.ProxyReadTimeoutMs, Is.EqualTo(30_000));
+        Assert.That(location.Proxy.SetHeaders[0].Value.IsEmptyLiteral, Is.True);
+        Assert.That(location.Proxy.ConnectTimeoutMs, Is.EqualTo(5_000));
+        Assert.That(location.Proxy.SendTimeoutMs, Is.EqualTo(30_000));
+        Assert.That(location.Proxy.ReadTimeoutMs, Is.EqualTo(30_000));
     }
 
     [Test]
@@ -112,7 +112,7 @@ public class ArticleConfigTests
     {
         var location = OnlyLocation(LoadHttp(TlDrConfig));
         Assert.That(location.ProxyPass!.Upstream.Keepalive, Is.EqualTo(64));
-        Assert.That(location.ProxyHttpVersionMinor, Is.EqualTo(1));
+        Assert.That(location.Proxy.HttpVersionMinor, Is.EqualTo(1));
         Assert.That(Header(location, "Connection"), Is.EqualTo(""));
         Assert.That(Header(location, "Host"), Is.EqualTo("$proxy_host"));
     }
@@ -136,7 +136,7 @@ public class ArticleConfigTests
         var location = OnlyLocation(config);
         Assert.That(config.Http.LegacyKeepaliveDefaults, Is.True);
         Assert.That(location.ProxyPass!.Upstream.Keepalive, Is.EqualTo(64));
-        Assert.That(location.ProxyHttpVersionMinor, Is.EqualTo(0));
+        Assert.That(location.Proxy.HttpVersionMinor, Is.EqualTo(0));
         Assert.That(Header(location, "Connection"), Is.EqualTo("close"));
     }
 
@@ -147,8 +147,8 @@ public class ArticleConfigTests
             upstream app_backend { server 127.0.0.1:8080; keepalive 64; }
             server { listen 80; location /api/ { proxy_pass http://app_backend; } }
             """));
-        Assert.That(location.ProxyHttpVersionMinor, Is.EqualTo(1));
-        Assert.That(location.ProxySetHeaders.Any(h => h.Name == "Connection"), Is.False);
+        Assert.That(location.Proxy.HttpVersionMinor, Is.EqualTo(1));
+        Assert.That(location.Proxy.SetHeaders.Any(h => h.Name == "Connection"), Is.False);
     }
 
     [Test]

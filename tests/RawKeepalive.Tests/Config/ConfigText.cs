@@ -19,7 +19,7 @@ internal static class ConfigText
     public static LocationConfig OnlyLocation(ProxyConfig config) => config.Http.Servers.Single().Locations.Single();
 
     public static string Header(LocationConfig location, string name) =>
-        location.ProxySetHeaders.Single(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)).Value.Source;
+        location.Proxy.SetHeaders.Single(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)).Value.Source;
 }
 
 /// <summary>A temporary directory deleted on dispose.</summary>

@@ -64,9 +64,9 @@ public class DefaultsAndInheritanceTests
         Assert.That(upstream.KeepaliveRequests, Is.EqualTo(1000));
         Assert.That(upstream.KeepaliveTimeoutMs, Is.EqualTo(60_000));
         Assert.That(upstream.KeepaliveTimeMs, Is.EqualTo(3_600_000));
-        Assert.That(location.ProxyHttpVersionMinor, Is.EqualTo(1));
-        Assert.That(location.ProxySetHeaders.Select(h => h.Name + ": " + h.Value.Source), Is.EqualTo(new[] { "Host: $proxy_host" }));
-        Assert.That(location.ProxySetHeaders[0].Value.Segments.Single().Variable, Is.EqualTo(Variable.ProxyHost));
+        Assert.That(location.Proxy.HttpVersionMinor, Is.EqualTo(1));
+        Assert.That(location.Proxy.SetHeaders.Select(h => h.Name + ": " + h.Value.Source), Is.EqualTo(new[] { "Host: $proxy_host" }));
+        Assert.That(location.Proxy.SetHeaders[0].Value.Segments.Single().Variable, Is.EqualTo(Variable.ProxyHost));
     }
 
     [Test]
@@ -75,9 +75,9 @@ public class DefaultsAndInheritanceTests
         var location = OnlyLocation(LoadHttp("keepalive_defaults legacy;\n" + Backend + "server { location / { proxy_pass http://backend; } }"));
         Assert.That(location.ProxyPass!.Upstream.Keepalive, Is.EqualTo(0));
         Assert.That(location.ProxyPass.Upstream.KeepaliveLocal, Is.False);
-        Assert.That(location.ProxyHttpVersionMinor, Is.EqualTo(0));
-        Assert.That(location.ProxySetHeaders.Select(h => h.Name + ": " + h.Value.Source), Is.EqualTo(new[] { "Host: $proxy_host", "Connection: close" }));
-        var close = location.ProxySetHeaders[1].Value.Segments.Single();
+        Assert.That(location.Proxy.HttpVersionMinor, Is.EqualTo(0));
+        Assert.That(location.Proxy.SetHeaders.Select(h => h.Name + ": " + h.Value.Source), Is.EqualTo(new[] { "Host: $proxy_host", "Connection: close" }));
+        var close = location.Proxy.SetHeaders[1].Value.Segments.Single();
         Assert.That(close.IsLiteral && System.Text.Encoding.ASCII.GetString(close.Literal!) == "close", Is.True);
     }
 
@@ -86,7 +86,7 @@ public class DefaultsAndInheritanceTests
     {
         var location = OnlyLocation(LoadHttp(Backend + "server { location / { proxy_pass http://backend; } }\nkeepalive_defaults legacy;"));
         Assert.That(location.ProxyPass!.Upstream.Keepalive, Is.EqualTo(0));
-        Assert.That(location.ProxyHttpVersionMinor, Is.EqualTo(0));
+        Assert.That(location.Proxy.HttpVersionMinor, Is.EqualTo(0));
     }
 
     [TestCase("keepalive 0;", false, 0, false)]
@@ -116,8 +116,8 @@ public class DefaultsAndInheritanceTests
     {
         var location = OnlyLocation(LoadHttp("keepalive_defaults legacy;\n" + Backend +
             "server { location / { proxy_pass http://backend; proxy_set_header connection \"\"; proxy_set_header HOST $host; } }"));
-        Assert.That(location.ProxySetHeaders.Select(h => h.Name + ": " + h.Value.Source), Is.EqualTo(new[] { "connection: ", "HOST: $host" }));
-        Assert.That(System.Text.Encoding.ASCII.GetString(location.ProxySetHeaders[1].NameBytes), Is.EqualTo("HOST"));
+        Assert.That(location.Proxy.SetHeaders.Select(h => h.Name + ": " + h.Value.Source), Is.EqualTo(new[] { "connection: ", "HOST: $host" }));
+        Assert.That(System.Text.Encoding.ASCII.GetString(location.Proxy.SetHeaders[1].NameBytes), Is.EqualTo("HOST"));
     }
 
     [Test]
@@ -138,7 +138,7 @@ public class DefaultsAndInheritanceTests
                 }
             }
             """).Http.Servers;
-        string Names(LocationConfig l) => string.Join(",", l.ProxySetHeaders.Select(h => h.Name));
+        string Names(LocationConfig l) => string.Join(",", l.Proxy.SetHeaders.Select(h => h.Name));
         Assert.That(Names(server[0].Locations[0]), Is.EqualTo("X-Http,Host"));
         Assert.That(Names(server[1].Locations[0]), Is.EqualTo("X-Server,Host"));
         Assert.That(Names(server[1].Locations[1]), Is.EqualTo("X-Own,Host"));
@@ -180,23 +180,23 @@ public class DefaultsAndInheritanceTests
         Assert.That(a.KeepaliveTimeoutMs, Is.EqualTo(0));
         Assert.That(a.KeepaliveHeaderTimeoutSeconds, Is.EqualTo(25));
         Assert.That(a.KeepaliveRequests, Is.EqualTo(50));
-        Assert.That(a.ProxyReadTimeoutMs, Is.EqualTo(20_000));
-        Assert.That(a.ProxyConnectTimeoutMs, Is.EqualTo(1_000));
-        Assert.That(a.ProxySendTimeoutMs, Is.EqualTo(2_000));
-        Assert.That(a.ProxyHttpVersionMinor, Is.EqualTo(1));
+        Assert.That(a.Proxy.ReadTimeoutMs, Is.EqualTo(20_000));
+        Assert.That(a.Proxy.ConnectTimeoutMs, Is.EqualTo(1_000));
+        Assert.That(a.Proxy.SendTimeoutMs, Is.EqualTo(2_000));
+        Assert.That(a.Proxy.HttpVersionMinor, Is.EqualTo(1));
         Assert.That(a.ClientMaxBodySize, Is.EqualTo(0));
         Assert.That(a.ClientBodyTimeoutMs, Is.EqualTo(7_000));
         Assert.That(a.SendTimeoutMs, Is.EqualTo(8_000));
-        Assert.That((a.ProxyNextUpstreamError, a.ProxyNextUpstreamTimeout, a.ProxyNextUpstreamNonIdempotent), Is.EqualTo((true, false, true)));
-        Assert.That(a.ProxyNextUpstreamTries, Is.EqualTo(3));
-        Assert.That(a.ProxySplice, Is.False);
+        Assert.That((a.Proxy.NextUpstreamError, a.Proxy.NextUpstreamTimeout, a.Proxy.NextUpstreamNonIdempotent), Is.EqualTo((true, false, true)));
+        Assert.That(a.Proxy.NextUpstreamTries, Is.EqualTo(3));
+        Assert.That(a.Proxy.Splice, Is.False);
 
         var b = servers[0].Locations[1];
         Assert.That(b.KeepaliveTimeoutMs, Is.EqualTo(30_000));
-        Assert.That(b.ProxyHttpVersionMinor, Is.EqualTo(0));
-        Assert.That((b.ProxyNextUpstreamError, b.ProxyNextUpstreamTimeout, b.ProxyNextUpstreamNonIdempotent), Is.EqualTo((false, false, false)));
-        Assert.That(b.ProxyNextUpstreamTries, Is.EqualTo(0));
-        Assert.That(b.ProxySplice, Is.True);
+        Assert.That(b.Proxy.HttpVersionMinor, Is.EqualTo(0));
+        Assert.That((b.Proxy.NextUpstreamError, b.Proxy.NextUpstreamTimeout, b.Proxy.NextUpstreamNonIdempotent), Is.EqualTo((false, false, false)));
+        Assert.That(b.Proxy.NextUpstreamTries, Is.EqualTo(0));
+        Assert.That(b.Proxy.Splice, Is.True);
 
         Assert.That(servers[0].ClientHeaderTimeoutMs, Is.EqualTo(5_000));
         Assert.That(servers[0].ClientHeaderBufferSize, Is.EqualTo(4096));
@@ -216,7 +216,7 @@ public class DefaultsAndInheritanceTests
         Assert.That(l.KeepaliveHeaderTimeoutSeconds, Is.Null);
         Assert.That(l.KeepaliveRequests, Is.EqualTo(1000));
         Assert.That(l.ClientMaxBodySize, Is.EqualTo(1024 * 1024));
-        Assert.That((l.ProxyNextUpstreamError, l.ProxyNextUpstreamTimeout, l.ProxyNextUpstreamNonIdempotent), Is.EqualTo((true, true, false)));
+        Assert.That((l.Proxy.NextUpstreamError, l.Proxy.NextUpstreamTimeout, l.Proxy.NextUpstreamNonIdempotent), Is.EqualTo((true, true, false)));
     }
 
     [TestCase("http://backend", "backend", "80", null)]

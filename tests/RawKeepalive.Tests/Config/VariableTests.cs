@@ -28,7 +28,7 @@ public class VariableTests
     public void Compiles(string source, Variable expected)
     {
         var location = OnlyLocation(LoadHttp($"server {{ location / {{ proxy_set_header X \"{source}\"; return 200; }} }}"));
-        Assert.That(location.ProxySetHeaders[0].Value.Segments.Single().Variable, Is.EqualTo(expected));
+        Assert.That(location.Proxy.SetHeaders[0].Value.Segments.Single().Variable, Is.EqualTo(expected));
     }
 
     [TestCase("page=2&sort=asc", "page", "2")]
