@@ -508,11 +508,8 @@ public sealed class RequestStrictnessTests : ProxyTestBase
         public RecordingBackend(string? respondWhenBodyEndsWith = null)
         {
             _respondWhenBodyEndsWith = respondWhenBodyEndsWith;
-            _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            _listener.Listen(64);
-            Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-            new Thread(Accept) { IsBackground = true, Name = $"recording-backend-{Port}" }.Start();
+            _listener = LoopbackListener.Start("recording-backend", Accepted);
+            Port = LoopbackListener.PortOf(_listener);
         }
 
         public int Port { get; }
@@ -536,23 +533,12 @@ public sealed class RequestStrictnessTests : ProxyTestBase
 
         public bool IsClosed(int index) => _connections.TryGetValue(index, out var c) && c.Closed;
 
-        private void Accept()
+        private void Accepted(Socket socket, int number)
         {
-            while (true)
-            {
-                Socket socket;
-                try
-                {
-                    socket = _listener.Accept();
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                {
-                    return;
-                }
-                var recorded = new Recorded { Socket = socket };
-                _connections[Interlocked.Increment(ref _accepted) - 1] = recorded;
-                new Thread(() => Record(socket, recorded)) { IsBackground = true }.Start();
-            }
+            var recorded = new Recorded { Socket = socket };
+            _connections[number - 1] = recorded;
+            Interlocked.Increment(ref _accepted);
+            Record(socket, recorded);
         }
 
         private void Record(Socket socket, Recorded recorded)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -18,7 +17,7 @@ public sealed class ScriptedBackend : IDisposable
     /// <summary>Ends an answer: what comes before it is sent, then the connection is reset (RST).</summary>
     public const string Reset = "{RESET}";
 
-    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly Socket _listener;
     private readonly Func<string, string?> _respond;
     private readonly ConcurrentDictionary<int, Socket> _open = new();
     private readonly ConcurrentQueue<(int Connection, string Path)> _requests = new();
@@ -28,10 +27,8 @@ public sealed class ScriptedBackend : IDisposable
     public ScriptedBackend(Func<string, string?> respond)
     {
         _respond = respond;
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(16);
-        Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-        new Thread(AcceptLoop) { IsBackground = true, Name = $"scripted-backend-{Port}" }.Start();
+        _listener = LoopbackListener.Start("scripted-backend", Serve);
+        Port = LoopbackListener.PortOf(_listener);
     }
 
     public int Port { get; }
@@ -44,27 +41,10 @@ public sealed class ScriptedBackend : IDisposable
     /// <summary>Connections that ended (end of stream or reset seen here, or closed by the script).</summary>
     public IReadOnlyList<int> ClosedConnections => _closed.ToArray();
 
-    private void AcceptLoop()
-    {
-        while (true)
-        {
-            Socket socket;
-            try
-            {
-                socket = _listener.Accept();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            int number = Interlocked.Increment(ref _accepted);
-            _open[number] = socket;
-            new Thread(() => Serve(socket, number)) { IsBackground = true, Name = $"scripted-backend-{Port}-{number}" }.Start();
-        }
-    }
-
     private void Serve(Socket socket, int number)
     {
+        Interlocked.Increment(ref _accepted);
+        _open[number] = socket;
         var pending = new List<byte>();
         var buffer = new byte[16 * 1024];
         try
