@@ -188,7 +188,7 @@ public sealed unsafe class Exchange
             if (!moved) break;
             movedAny = true;
         }
-        if (IsCurrent) ArmTimers(movedAny);
+        if (IsCurrent) ExchangeTimeouts.Arm(this, _w.Timers, _w.NowMs, movedAny);
         return !IsCurrent;
     }
 
@@ -352,28 +352,6 @@ public sealed unsafe class Exchange
         var cfg = Location?.Config;
         if (cfg is null) return true;
         return cfg.KeepaliveTimeoutMs > 0 && _client.Requests + 1 < cfg.KeepaliveRequests;
-    }
-
-    /// <summary>nginx's timeouts run between two successive operations: re-armed on progress, for
-    /// whichever side the exchange is waiting on.</summary>
-    private void ArmTimers(bool progressed)
-    {
-        var up = Upstream.Connection;
-        var cfg = Location?.Config;
-        if (cfg is null) return;
-        var timers = _w.Timers;
-        bool waitClientWrite = (!ResponseIov.IsEmpty || up is not null && up.Start < ResponseBody.Scan || ResponseBody.HasPipedBytes) && !_client.WriteReady;
-        bool waitClientRead = !RequestBody.Complete && !_client.ReadReady && (up is null || RequestBody.HeadSent && RequestBody.Pos == RequestBody.Scan);
-        if (waitClientWrite) { if (progressed || !timers.IsSet(_client.Slot)) timers.Set(_client.Slot, _w.NowMs + cfg.SendTimeoutMs); }
-        else if (waitClientRead) { if (progressed || !timers.IsSet(_client.Slot)) timers.Set(_client.Slot, _w.NowMs + cfg.ClientBodyTimeoutMs); }
-        else timers.Cancel(_client.Slot);
-
-        if (up is null || up.State == UpstreamState.Connecting) return;
-        bool waitUpWrite = !RequestBody.RequestSent && !up.WriteReady;
-        bool waitUpRead = RequestBody.HeadSent && !up.ReadReady && !ResponseBody.Done && !waitClientWrite;
-        if (waitUpWrite) { if (progressed || !timers.IsSet(up.Slot)) timers.Set(up.Slot, _w.NowMs + cfg.Proxy.SendTimeoutMs); }
-        else if (waitUpRead) { if (progressed || !timers.IsSet(up.Slot)) timers.Set(up.Slot, _w.NowMs + cfg.Proxy.ReadTimeoutMs); }
-        else timers.Cancel(up.Slot);
     }
 
     /// <summary>The client buffer started over to take more body: the head is gone from it.</summary>
