@@ -27,11 +27,11 @@ public sealed unsafe class Exchange
     public readonly ExchangeVariables Variables;
 
     public ServerRuntime Server { get; private set; } = null!;
-    public LocationRuntime? Location { get; set; }
+    public LocationRuntime? Location { get; private set; }
     /// <summary>Where the head starts in the client buffer.</summary>
     private int _headStart;
     /// <summary>The head is still in the client buffer: the request can be replayed, the log can quote it.</summary>
-    public bool HeadBuffered { get; set; }
+    public bool HeadBuffered { get; private set; }
     /// <summary>Between Start and the log phase.</summary>
     private bool _open;
 
