@@ -5,11 +5,6 @@ namespace RawKeepalive.Config;
 /// by the parser against the <see cref="DirectiveTable"/>; this checks values.</summary>
 public static class ConfigBuilder
 {
-    private static readonly HashSet<string> LogLevels = new(StringComparer.Ordinal)
-    {
-        "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
-    };
-
     /// <param name="defaultErrorLog">-e: used when no error_log directive is given.</param>
     public static ProxyConfig Build(IReadOnlyList<ConfigDirective> main, string configFile, string prefix,
         string? defaultErrorLog = null, IReadOnlyList<ConfigSource>? sources = null)
@@ -18,12 +13,13 @@ public static class ConfigBuilder
         int workerProcesses = defaults.WorkerProcesses;
         int workerConnections = defaults.WorkerConnections;
         bool daemon = defaults.Daemon, masterProcess = defaults.MasterProcess;
-        string pid = defaults.PidPath, errorLog = defaultErrorLog ?? defaults.ErrorLogPath, errorLevel = defaults.ErrorLogLevel;
+        string pid = defaults.PidPath;
+        var errorLogs = new List<ErrorLogConfig>();
         int rlimitNofile = defaults.WorkerRlimitNofile;
         IReadOnlyList<string>? affinity = null;
         long shutdownTimeout = 0;
         string? user = null, group = null;
-        ConfigDirective? http = null, errorLogDirective = null;
+        ConfigDirective? http = null;
 
         foreach (var d in main)
         {
@@ -37,12 +33,7 @@ public static class ConfigBuilder
                 case "daemon": daemon = DirectiveArgs.Flag(d); break;
                 case "master_process": masterProcess = DirectiveArgs.Flag(d); break;
                 case "pid": pid = d.Args[0]; break;
-                case "error_log":
-                    if (errorLogDirective is not null)
-                        throw ConfigError.At("more than one \"error_log\" directive is not supported yet", d);
-                    errorLogDirective = d;
-                    (errorLog, errorLevel) = ErrorLog(d);
-                    break;
+                case "error_log": errorLogs.Add(LogDirectives.ReadErrorLog(d, prefix)); break;
                 case "worker_rlimit_nofile": rlimitNofile = DirectiveArgs.Number(d); break;
                 case "worker_rlimit_core": break;   // no core dumps to size
                 case "worker_cpu_affinity": affinity = CpuAffinity(d); break;
@@ -54,6 +45,12 @@ public static class ConfigBuilder
             }
         }
 
+        // As ngx_log_open_default: with no error_log, -e's file (or nginx's default) at level error.
+        if (errorLogs.Count == 0)
+        {
+            string path = defaultErrorLog ?? defaults.ErrorLogPath;
+            errorLogs.Add(new ErrorLogConfig { Path = path == "stderr" ? path : UnderPrefix(path, prefix), Level = defaults.ErrorLogLevel });
+        }
         return new ProxyConfig
         {
             ConfigFile = configFile,
@@ -63,26 +60,17 @@ public static class ConfigBuilder
             Daemon = daemon,
             MasterProcess = masterProcess,
             PidPath = UnderPrefix(pid, prefix),
-            ErrorLogPath = errorLog == "stderr" ? errorLog : UnderPrefix(errorLog, prefix),
-            ErrorLogLevel = errorLevel,
+            ErrorLogPath = errorLogs[0].Path,
+            ErrorLogLevel = errorLogs[0].Level,
+            ErrorLogs = errorLogs,
             WorkerRlimitNofile = rlimitNofile,
             WorkerCpuAffinity = affinity,
             WorkerShutdownTimeoutMs = shutdownTimeout,
             User = user,
             Group = group,
-            Http = HttpBlockBuilder.Build(http),
+            Http = HttpBlockBuilder.Build(http, prefix),
             Sources = sources ?? [],
         };
-    }
-
-    private static (string Path, string Level) ErrorLog(ConfigDirective d)
-    {
-        string path = d.Args[0];
-        if (path.StartsWith("syslog:", StringComparison.Ordinal) || path.StartsWith("memory:", StringComparison.Ordinal))
-            throw DirectiveArgs.ParameterNotSupported(d, path[..path.IndexOf(':')]);
-        string level = d.Args.Count == 2 ? d.Args[1] : "error";
-        if (!LogLevels.Contains(level)) throw ConfigError.At($"invalid log level \"{level}\"", d);
-        return (path, level);
     }
 
     private static int Events(ConfigDirective events, int workerConnections)

@@ -23,7 +23,7 @@ public static class DirectiveTable
         new("daemon", Main, 1, 1, false, Done, Once: true),
         new("master_process", Main, 1, 1, false, Done, Once: true),
         new("pid", Main, 1, 1, false, Done, Once: true),
-        new("error_log", Main | HttpServerLocation, 1, 2, false, Done),
+        new("error_log", Main | HttpServerLocation, 1, Many, false, Done),
         new("worker_rlimit_nofile", Main, 1, 1, false, Done, Once: true),
         new("worker_rlimit_core", Main, 1, 1, false, NoEffect, Once: true),
         new("worker_cpu_affinity", Main, 1, Many, false, Done, Once: true),
@@ -44,7 +44,7 @@ public static class DirectiveTable
         new("upstream", HttpBlock, 1, 1, true, Done, Opens: UpstreamBlock),
         new("server", HttpBlock, 0, 0, true, Done, Opens: Server),
         new("keepalive_defaults", HttpBlock, 1, 1, false, Done, Once: true),
-        new("log_format", HttpBlock, 2, Many, false, NoEffect),
+        new("log_format", HttpBlock, 2, Many, false, Done),
         new("map", HttpBlock, 2, 2, true, Done, Opens: Map),
 
         // http, server, location: client side

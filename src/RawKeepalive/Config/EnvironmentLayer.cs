@@ -45,9 +45,15 @@ public static class EnvironmentLayer
                 else result[at] = newEvents;
                 continue;
             }
+            // Replaces every directive of that name: error_log may be given several times, and the
+            // environment's value is the whole setting, not one more destination.
             int index = result.FindIndex(d => d.Name == key);
             if (index < 0) result.Insert(0, overriding);
-            else result[index] = overriding;
+            else
+            {
+                result[index] = overriding;
+                result.RemoveAll(d => d.Name == key && !ReferenceEquals(d, overriding));
+            }
         }
         return result;
     }

@@ -10,6 +10,15 @@ internal sealed class HttpBlockBuilder
     private readonly List<UpstreamDraft> _upstreams = [];
     private readonly List<ServerDraft> _servers = [];
     private readonly List<MapConfig> _maps = [];
+    private readonly HeaderCaptures _captures = new();
+    private readonly LogDirectives _logs;
+    private readonly string _prefix;
+
+    private HttpBlockBuilder(string prefix)
+    {
+        _prefix = prefix;
+        _logs = new LogDirectives(prefix);
+    }
 
     private sealed class ServerDraft(ConfigDirective where)
     {
@@ -37,17 +46,18 @@ internal sealed class HttpBlockBuilder
         public bool StubStatus;
     }
 
-    public static HttpConfig Build(ConfigDirective? http)
+    /// <param name="prefix">The -p prefix: relative log paths are under it.</param>
+    public static HttpConfig Build(ConfigDirective? http, string prefix)
     {
-        var builder = new HttpBlockBuilder();
-        if (http is null) return builder.Finish();
+        var builder = new HttpBlockBuilder(prefix);
+        if (http is null) return builder.Finish(null);
         // Every map is declared before any template is compiled: nginx lets a value use a map defined later.
         foreach (var d in http.Block!)
             if (d.Name == "map") builder._maps.Add(MapBlockReader.Declare(d, builder._maps));
-        using (TemplateCompiler.WithMaps(builder._maps))
+        using (TemplateCompiler.WithMaps(builder._maps, builder._captures))
         {
             builder.ReadHttp(http);
-            return builder.Finish();
+            return builder.Finish(http);
         }
     }
 
@@ -72,14 +82,14 @@ internal sealed class HttpBlockBuilder
                     _upstreams.Add(UpstreamBlockReader.Read(d));
                     break;
                 case "server": _servers.Add(ReadServer(d)); break;
-                case "log_format": break;   // no access log yet, so no format to apply
+                case "log_format": _logs.ReadFormat(d); break;
                 case "map": MapBlockReader.Read(_maps[mapIndex++], d); break;
                 default: ApplyLevelDirective(d, _http, "http"); break;
             }
         }
     }
 
-    private static ServerDraft ReadServer(ConfigDirective block)
+    private ServerDraft ReadServer(ConfigDirective block)
     {
         var server = new ServerDraft(block);
         var siblings = new List<LocationDraft>();
@@ -115,7 +125,7 @@ internal sealed class HttpBlockBuilder
         return ServerNamePattern.TryParse(name, d, out string? error) ?? throw ConfigError.At(error!, d);
     }
 
-    private static void ReadLocation(ConfigDirective block, LocationDraft? parent, ServerDraft server, List<LocationDraft> siblings)
+    private void ReadLocation(ConfigDirective block, LocationDraft? parent, ServerDraft server, List<LocationDraft> siblings)
     {
         var (path, match) = LocationPath(block);
         bool regex = match is LocationMatch.Regex or LocationMatch.RegexCaseless;
@@ -182,14 +192,13 @@ internal sealed class HttpBlockBuilder
     }
 
     /// <summary>Directives that may appear at http, server and location level.</summary>
-    private static void ApplyLevelDirective(ConfigDirective d, LevelSettings settings, string level)
+    private void ApplyLevelDirective(ConfigDirective d, LevelSettings settings, string level)
     {
         if (settings.TryApply(d)) return;
         switch (d.Name)
         {
-            case "access_log":
-                if (d.Args is not ["off"]) throw ConfigError.At("\"access_log\" directive with a log file is not supported yet (only \"access_log off\")", d);
-                return;
+            case "access_log": _logs.ReadAccessLog(d, settings); return;
+            case "error_log": (settings.ErrorLogs ??= []).Add(LogDirectives.ReadErrorLog(d, _prefix)); return;
             case "gzip":
                 if (DirectiveArgs.Flag(d)) throw DirectiveArgs.ParameterNotSupported(d, "on");
                 return;
@@ -212,12 +221,36 @@ internal sealed class HttpBlockBuilder
         }
     }
 
-    private HttpConfig Finish()
+    private HttpConfig Finish(ConfigDirective? http)
     {
         var registry = new UpstreamRegistry([.. _upstreams.Select(u => UpstreamBlockReader.Finish(u, _legacy))]);
         var servers = _servers.Select(s => FinishServer(s, registry)).ToList();
         CheckListens(servers);
-        return new HttpConfig { LegacyKeepaliveDefaults = _legacy, Upstreams = registry.All, Servers = servers, Maps = _maps };
+        return new HttpConfig
+        {
+            LegacyKeepaliveDefaults = _legacy, Upstreams = registry.All, Servers = servers, Maps = _maps,
+            LogFormats = _logs.Formats, AccessLogLists = NumberAccessLogLists(servers), Captures = _captures,
+        };
+    }
+
+    /// <summary>The access logs a level ends up with: none after "off", else its own or inherited ones,
+    /// else nginx's default.</summary>
+    private AccessLogList AccessLogsOf(LevelSettings s, ConfigDirective where) =>
+        s.AccessLogOff ? _off : s.AccessLogs ?? _logs.DefaultAccessLogs(where);
+
+    private readonly AccessLogList _off = new();
+
+    /// <summary>Every distinct list, each numbered by its place (what the worker indexes its writers by).</summary>
+    private static List<AccessLogList> NumberAccessLogLists(List<ServerConfig> servers)
+    {
+        var lists = new List<AccessLogList>();
+        foreach (var list in servers.SelectMany(s => s.Locations.Select(l => l.AccessLogs).Prepend(s.AccessLogs)))
+        {
+            if (lists.Contains(list)) continue;
+            list.Id = lists.Count;
+            lists.Add(list);
+        }
+        return lists;
     }
 
     private ServerConfig FinishServer(ServerDraft draft, UpstreamRegistry registry)
@@ -251,6 +284,8 @@ internal sealed class HttpBlockBuilder
             LargeClientHeaderBuffersCount = merged.LargeClientHeaderBuffers?.Count ?? defaults.LargeClientHeaderBuffersCount,
             LargeClientHeaderBufferSize = merged.LargeClientHeaderBuffers?.Size ?? defaults.LargeClientHeaderBufferSize,
             Return = draft.Return,
+            AccessLogs = AccessLogsOf(merged, draft.Where),
+            ErrorLogs = merged.ErrorLogs,
         };
     }
 
@@ -302,6 +337,8 @@ internal sealed class HttpBlockBuilder
             ClientMaxBodySize = s.ClientMaxBodySize ?? d.ClientMaxBodySize,
             StubStatus = stubStatus && ret is null,
             Access = s.Access,
+            AccessLogs = AccessLogsOf(s, where),
+            ErrorLogs = s.ErrorLogs,
             File = where.File,
             Line = where.Line,
         };

@@ -27,6 +27,11 @@ internal sealed class LevelSettings
     public int? GeneratedHeadersMaxSize;
     public bool? UnderscoresInHeaders;
     public List<AccessRule>? Access;
+    /// <summary>This level's access_log lines (null: none here); <see cref="AccessLogOff"/>: "access_log off" here.</summary>
+    public AccessLogList? AccessLogs;
+    public bool AccessLogOff;
+    /// <summary>This level's error_log lines (null: none here, the outer level's apply).</summary>
+    public List<ErrorLogConfig>? ErrorLogs;
 
     /// <summary>proxy_next_upstream as nginx's bitmask: "off" wins over anything set beside it.</summary>
     public readonly record struct NextUpstream(bool Error, bool Timeout, bool NonIdempotent, bool Off);
@@ -117,5 +122,11 @@ internal sealed class LevelSettings
         GeneratedHeadersMaxSize = GeneratedHeadersMaxSize ?? outer.GeneratedHeadersMaxSize,
         UnderscoresInHeaders = UnderscoresInHeaders ?? outer.UnderscoresInHeaders,
         Access = Access ?? outer.Access,   // inherited only as a whole list, as nginx's access module
+        // ngx_http_log_merge_loc_conf: a level with any access_log, or "off", keeps its own; else the outer one's.
+        AccessLogs = OwnsAccessLogs ? AccessLogs : outer.AccessLogs,
+        AccessLogOff = OwnsAccessLogs ? AccessLogOff : outer.AccessLogOff,
+        ErrorLogs = ErrorLogs ?? outer.ErrorLogs,
     };
+
+    private bool OwnsAccessLogs => AccessLogs is not null || AccessLogOff;
 }

@@ -16,6 +16,9 @@ public sealed class ProxyConfig
     public string PidPath { get; init; } = "logs/rawkeepalive.pid";   // absolute after load
     public string ErrorLogPath { get; init; } = "logs/error.log";     // absolute after load, or "stderr"
     public string ErrorLogLevel { get; init; } = "error";
+    /// <summary>Every main-level error_log (ErrorLogPath and ErrorLogLevel are the first's), or the
+    /// default (-e, else logs/error.log) when there is none.</summary>
+    public IReadOnlyList<ErrorLogConfig> ErrorLogs { get; init; } = [];
     /// <summary>worker_rlimit_nofile; 0 = leave the limit as inherited.</summary>
     public int WorkerRlimitNofile { get; init; }
     /// <summary>worker_cpu_affinity: null = not pinned; "auto" = one allowed CPU per worker in turn;
@@ -40,6 +43,12 @@ public sealed class HttpConfig
     public required IReadOnlyList<ServerConfig> Servers { get; init; }
     /// <summary>map blocks, in file order.</summary>
     public IReadOnlyList<MapConfig> Maps { get; init; } = [];
+    /// <summary>log_format definitions, in file order ("combined" is predefined and not listed).</summary>
+    public IReadOnlyList<LogFormat> LogFormats { get; init; } = [];
+    /// <summary>Every distinct access-log list of a server or location; a list's Id is its index here.</summary>
+    public IReadOnlyList<AccessLogList> AccessLogLists { get; init; } = [];
+    /// <summary>The response header names templates read ($sent_http_NAME, $upstream_http_NAME).</summary>
+    public HeaderCaptures Captures { get; init; } = new();
 }
 
 public sealed class UpstreamConfig
@@ -95,6 +104,10 @@ public sealed class ServerConfig
     /// every request of this server. The loader also copies it into every location (and adds a "/" prefix
     /// location when there is none), so matching a location and using its Return gives the same answer.</summary>
     public ReturnConfig? Return { get; init; }
+    /// <summary>The server level's access logs: a request answered before a location was chosen is logged with these.</summary>
+    public AccessLogList AccessLogs { get; init; } = new();
+    /// <summary>The server level's error_log lines; null = the main level's.</summary>
+    public IReadOnlyList<ErrorLogConfig>? ErrorLogs { get; init; }
 }
 
 /// <summary>location modifiers: none, "=", "^~", "~" (case-sensitive regex), "~*" (caseless regex).</summary>
@@ -136,6 +149,10 @@ public sealed class LocationConfig
     public bool StubStatus { get; init; }
     /// <summary>allow/deny rules in order, the first match decides (nginx's access module); null = no rules.</summary>
     public IReadOnlyList<AccessRule>? Access { get; init; }
+    /// <summary>access_log after nginx's inheritance (an empty list: off); the default when none is given anywhere.</summary>
+    public AccessLogList AccessLogs { get; init; } = new();
+    /// <summary>error_log after inheritance from server and http; null = the main level's.</summary>
+    public IReadOnlyList<ErrorLogConfig>? ErrorLogs { get; init; }
     public required string File { get; init; }
     public int Line { get; init; }
 }

@@ -40,23 +40,43 @@ public static class TemplateCompiler
         ["hostname"] = Variable.Hostname,
         ["pid"] = Variable.Pid,
         ["nginx_version"] = Variable.NginxVersion,
+        ["status"] = Variable.Status,
+        ["body_bytes_sent"] = Variable.BodyBytesSent,
+        ["bytes_sent"] = Variable.BytesSent,
+        ["request_length"] = Variable.RequestLength,
+        ["request_time"] = Variable.RequestTime,
+        ["connection_time"] = Variable.ConnectionTime,
+        ["remote_user"] = Variable.RemoteUser,
+        ["upstream_addr"] = Variable.UpstreamAddr,
+        ["upstream_status"] = Variable.UpstreamStatus,
+        ["upstream_connect_time"] = Variable.UpstreamConnectTime,
+        ["upstream_header_time"] = Variable.UpstreamHeaderTime,
+        ["upstream_response_time"] = Variable.UpstreamResponseTime,
+        ["upstream_response_length"] = Variable.UpstreamResponseLength,
+        ["upstream_bytes_sent"] = Variable.UpstreamBytesSent,
+        ["upstream_bytes_received"] = Variable.UpstreamBytesReceived,
+        ["upstream_connection"] = Variable.UpstreamConnection,
+        ["upstream_connection_requests"] = Variable.UpstreamConnectionRequests,
     };
 
-    /// <summary>The maps of the http block being built, by variable name. Set for the duration of the
-    /// build (<see cref="WithMaps"/>) rather than threaded through every directive reader, because a
-    /// template anywhere in http may use a map declared anywhere in it.</summary>
+    /// <summary>The maps of the http block being built, by variable name, and the response header names
+    /// its templates read. Set for the duration of the build (<see cref="WithMaps"/>) rather than threaded
+    /// through every directive reader, because a template anywhere in http may use a map declared anywhere
+    /// in it, and every $sent_http_/$upstream_http_ name must be known before the first request.</summary>
     [ThreadStatic] private static Dictionary<string, MapConfig>? _maps;
+    [ThreadStatic] private static HeaderCaptures? _captures;
 
-    public static IDisposable WithMaps(IEnumerable<MapConfig> maps)
+    public static IDisposable WithMaps(IEnumerable<MapConfig> maps, HeaderCaptures? captures = null)
     {
-        var previous = _maps;
+        var previous = (_maps, _captures);
         _maps = maps.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        _captures = captures;
         return new Restore(previous);
     }
 
-    private sealed class Restore(Dictionary<string, MapConfig>? previous) : IDisposable
+    private sealed class Restore((Dictionary<string, MapConfig>?, HeaderCaptures?) previous) : IDisposable
     {
-        public void Dispose() => _maps = previous;
+        public void Dispose() => (_maps, _captures) = previous;
     }
 
     /// <summary>Whether <paramref name="name"/> (lower-case, no "$") is a variable nginx itself defines.</summary>
@@ -64,19 +84,19 @@ public static class TemplateCompiler
         Known.ContainsKey(name) || NotSupported.Contains(name)
         || name.StartsWith("http_", StringComparison.Ordinal) || name.StartsWith("arg_", StringComparison.Ordinal)
         || name.StartsWith("cookie_", StringComparison.Ordinal)
+        || HeaderPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))
         || NotSupportedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
     // nginx variables we do not evaluate yet: named so the error says "not supported" rather than "unknown".
     private static readonly HashSet<string> NotSupported = new(StringComparer.Ordinal)
     {
-        "request_time", "request_length", "status",
-        "binary_remote_addr", "https", "realpath_root", "document_root", "remote_user", "request_body", "request_filename",
-        "bytes_sent", "body_bytes_sent", "upstream_addr", "upstream_status", "upstream_response_time",
-        "upstream_connect_time", "upstream_header_time", "proxy_protocol_addr", "ssl_protocol", "ssl_cipher",
-        "limit_rate", "tcpinfo_rtt", "server_software",
+        "binary_remote_addr", "https", "realpath_root", "document_root", "request_body", "request_filename",
+        "proxy_protocol_addr", "ssl_protocol", "ssl_cipher", "limit_rate", "tcpinfo_rtt", "server_software",
+        "pipe", "upstream_cache_status", "request_completion",
     };
 
-    private static readonly string[] NotSupportedPrefixes = ["sent_http_", "upstream_http_", "upstream_cookie_", "sent_trailer_", "upstream_trailer_"];
+    private static readonly string[] NotSupportedPrefixes = ["upstream_cookie_", "sent_trailer_", "upstream_trailer_"];
+    private static readonly string[] HeaderPrefixes = ["sent_http_", "upstream_http_"];
 
     public static ValueTemplate Compile(string source, ConfigDirective where)
     {
@@ -113,7 +133,8 @@ public static class TemplateCompiler
         return new ValueTemplate([.. segments], source);
     }
 
-    private static TemplateSegment Resolve(string written, ConfigDirective where)
+    /// <summary>The segment for variable <paramref name="written"/> (without "$"), or nginx's error.</summary>
+    internal static TemplateSegment Resolve(string written, ConfigDirective where)
     {
         string name = written.ToLowerInvariant();   // nginx looks variables up lower-cased
         if (Known.TryGetValue(name, out var variable)) return new TemplateSegment(null, variable, null);
@@ -127,6 +148,14 @@ public static class TemplateCompiler
             // Header names are compared lower-case with '-' for '_', as $http_x_real_ip matches X-Real-IP.
             string header = name["http_".Length..].Replace('_', '-');
             return new TemplateSegment(null, Variable.HttpHeader, Encoding.ASCII.GetBytes(header));
+        }
+        foreach (string prefix in HeaderPrefixes)
+        {
+            if (!name.StartsWith(prefix, StringComparison.Ordinal) || name.Length == prefix.Length) continue;
+            bool upstream = prefix[0] == 'u';
+            string header = name[prefix.Length..];
+            int slot = _captures?.SlotOf(upstream, header) ?? -1;
+            return new TemplateSegment(null, upstream ? Variable.UpstreamHttp : Variable.SentHttp, Encoding.ASCII.GetBytes(header), null, slot);
         }
         if (char.IsAsciiDigit(name[0]))
             throw ConfigError.At($"the \"${written}\" variable (a regex capture) is not supported yet", where);

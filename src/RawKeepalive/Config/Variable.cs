@@ -35,11 +35,32 @@ public enum Variable : byte
     Pid,                   // $pid: the worker's process id
     NginxVersion,          // $nginx_version: our version
     Map,                   // a map block's variable
+    // What the request record holds (Observability.RequestRecord), filled by the exchange:
+    Status,                // $status: "%03d", "000" before a status is known
+    BodyBytesSent,         // $body_bytes_sent: bytes of the response body sent to the client
+    BytesSent,             // $bytes_sent: bytes sent to the client, head included
+    RequestLength,         // $request_length: request line, header and body bytes received
+    RequestTime,           // $request_time: seconds.milliseconds since the request's first byte
+    ConnectionTime,        // $connection_time: seconds.milliseconds since the connection was accepted
+    RemoteUser,            // $remote_user: the user name of an "Authorization: Basic" header
+    SentHttp,              // $sent_http_NAME: a header sent to the client (captured at response-head time)
+    UpstreamHttp,          // $upstream_http_NAME: a header of the upstream's response (captured likewise)
+    UpstreamAddr,          // $upstream_addr: one "ip:port" per try, ", " between tries (as every $upstream_ list)
+    UpstreamStatus,        // $upstream_status: each try's status, "-" for a try without one
+    UpstreamConnectTime,   // $upstream_connect_time: seconds.milliseconds, "-" when not connected
+    UpstreamHeaderTime,    // $upstream_header_time
+    UpstreamResponseTime,  // $upstream_response_time
+    UpstreamResponseLength,// $upstream_response_length: response body bytes received
+    UpstreamBytesSent,     // $upstream_bytes_sent
+    UpstreamBytesReceived, // $upstream_bytes_received
+    UpstreamConnection,    // $upstream_connection (ours): "new" or "reused" per try
+    UpstreamConnectionRequests, // $upstream_connection_requests (ours): requests that connection has carried, this one included
 }
 
 /// <summary>One piece of a compiled value: literal bytes, or a variable (with the name for $http_NAME,
-/// $arg_NAME and $cookie_NAME, or the map for a map's variable).</summary>
-public readonly record struct TemplateSegment(byte[]? Literal, Variable Variable, byte[]? HeaderName, MapConfig? Map = null)
+/// $arg_NAME, $cookie_NAME, $sent_http_NAME and $upstream_http_NAME, the map for a map's variable, and
+/// for the two response-header kinds the slot of <see cref="HeaderCaptures"/> that holds the value).</summary>
+public readonly record struct TemplateSegment(byte[]? Literal, Variable Variable, byte[]? HeaderName, MapConfig? Map = null, int Slot = -1)
 {
     public bool IsLiteral => Literal is not null;
 }

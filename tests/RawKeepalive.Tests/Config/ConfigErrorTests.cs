@@ -67,7 +67,6 @@ public class ConfigErrorTests
     [TestCase("location / { limit_rate 10k; }", "\"limit_rate\" directive is not supported yet in t.conf:5")]
     [TestCase("location / { if ($host) { return 404; } }", "\"if\" directive is not supported yet in t.conf:5")]
     [TestCase("gzip on;", "the \"on\" parameter of the \"gzip\" directive is not supported yet in t.conf:5")]
-    [TestCase("access_log logs/access.log;", "\"access_log\" directive with a log file is not supported yet (only \"access_log off\") in t.conf:5")]
     [TestCase("proxy_next_upstream error http_502;", "the \"http_502\" parameter of the \"proxy_next_upstream\" directive is not supported yet in t.conf:5")]
     [TestCase("proxy_next_upstream sometimes;", "invalid value \"sometimes\" in t.conf:5")]
     [TestCase("proxy_set_header X-Foo $foo;", "unknown \"foo\" variable in t.conf:5")]

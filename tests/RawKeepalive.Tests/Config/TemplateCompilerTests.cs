@@ -52,8 +52,8 @@ public class TemplateCompilerTests
     [TestCase("${}", "invalid variable name in t.conf:7")]
     [TestCase("${host", "the closing bracket in \"host\" variable is missing in t.conf:7")]
     [TestCase("${ho st}", "the closing bracket in \"ho\" variable is missing in t.conf:7")]
-    [TestCase("$request_time", "the \"$request_time\" variable is not supported yet in t.conf:7")]
-    [TestCase("$sent_http_x", "the \"$sent_http_x\" variable is not supported yet in t.conf:7")]
+    [TestCase("$request_body", "the \"$request_body\" variable is not supported yet in t.conf:7")]
+    [TestCase("$upstream_cookie_x", "the \"$upstream_cookie_x\" variable is not supported yet in t.conf:7")]
     [TestCase("$1", "the \"$1\" variable (a regex capture) is not supported yet in t.conf:7")]
     public void Errors(string source, string expected) =>
         Assert.That(Assert.Throws<ConfigException>(() => Compile(source))!.Message, Is.EqualTo(expected));

@@ -25,6 +25,17 @@ public class VariableTests
     [TestCase("$pid", Variable.Pid)]
     [TestCase("$arg_Page", Variable.Arg)]
     [TestCase("$cookie_session", Variable.Cookie)]
+    [TestCase("$status", Variable.Status)]
+    [TestCase("$body_bytes_sent", Variable.BodyBytesSent)]
+    [TestCase("$request_time", Variable.RequestTime)]
+    [TestCase("$connection_time", Variable.ConnectionTime)]
+    [TestCase("$remote_user", Variable.RemoteUser)]
+    [TestCase("$sent_http_x_cache", Variable.SentHttp)]
+    [TestCase("$upstream_http_server", Variable.UpstreamHttp)]
+    [TestCase("$upstream_addr", Variable.UpstreamAddr)]
+    [TestCase("$upstream_bytes_received", Variable.UpstreamBytesReceived)]
+    [TestCase("$upstream_connection", Variable.UpstreamConnection)]
+    [TestCase("$upstream_connection_requests", Variable.UpstreamConnectionRequests)]
     public void Compiles(string source, Variable expected)
     {
         var location = OnlyLocation(LoadHttp($"server {{ location / {{ proxy_set_header X \"{source}\"; return 200; }} }}"));
