@@ -54,7 +54,7 @@ public sealed unsafe class Exchange
         Generated = new GeneratedHeads(worker, this);
         Upstream = new UpstreamLeg(worker, client, this);
         Local = new LocalResponder(worker, client, this);
-        Variables = new ExchangeVariables(client, this);
+        Variables = new ExchangeVariables(client, this, worker.Config.Http.Captures);
     }
 
     public ClientConnection Client => _client;

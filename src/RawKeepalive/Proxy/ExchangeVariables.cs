@@ -1,4 +1,6 @@
+using RawKeepalive.Config;
 using RawKeepalive.Http;
+using RawKeepalive.Observability;
 using RawKeepalive.Routing;
 using RawKeepalive.Transforms;
 
@@ -6,7 +8,7 @@ namespace RawKeepalive.Proxy;
 
 /// <summary>What variables (VariableWriter) read about an exchange's request and its connection: the
 /// exchange's view for Transforms, which never sees the client side itself.</summary>
-public sealed class ExchangeVariables(ClientConnection client, Exchange exchange) : IRequestVariables
+public sealed class ExchangeVariables(ClientConnection client, Exchange exchange, HeaderCaptures captures) : IRequestVariables
 {
     private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
 
@@ -23,6 +25,10 @@ public sealed class ExchangeVariables(ClientConnection client, Exchange exchange
     public ServerRuntime Server => exchange.Server;
     public LocationRuntime? Location => exchange.Location;
     public long ConnectionNumber => client.Number;
+
+    /// <summary>The log's view of the request (status, sizes, times, tries, captured headers), filled by
+    /// the exchange; one per connection record for its life, its capture buffer sized by the config.</summary>
+    public RequestRecord Record { get; } = new(captures);
 
     /// <summary>$connection_requests: this request included (nginx counts a request when it starts).</summary>
     public int ConnectionRequests => client.Requests + 1;

@@ -1,4 +1,5 @@
 using RawKeepalive.Http;
+using RawKeepalive.Observability;
 using RawKeepalive.Routing;
 
 namespace RawKeepalive.Transforms;
@@ -21,4 +22,7 @@ public interface IRequestVariables
     int ConnectionRequests { get; }
     /// <summary>$request_id: 32 hex digits, fixed for the request.</summary>
     ReadOnlySpan<byte> RequestId { get; }
+    /// <summary>Status, sizes, times, tries upstream and captured response headers: what $status,
+    /// $bytes_sent, $request_time, $upstream_* and $sent_http_NAME read. Filled by the exchange.</summary>
+    RequestRecord Record { get; }
 }

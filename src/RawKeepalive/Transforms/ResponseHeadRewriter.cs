@@ -24,10 +24,14 @@ public static unsafe class ResponseHeadRewriter
         for (int i = 0; i < resp.HeaderCount; i++)
         {
             ref var h = ref resp.Headers[i];
-            if (!Drops(ref h, resp, bytes) && !resp.IsIgnored(i) && !iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes))) return false;
+            if (IsForwarded(resp, i, bytes) && !iov.AddAdjacent(head + h.Name.Start, h.LineLength(bytes))) return false;
         }
         return true;
     }
+
+    /// <summary>Whether header line <paramref name="index"/> goes to the client (what $sent_http_NAME sees of the upstream's head).</summary>
+    public static bool IsForwarded(ResponseHead resp, int index, ReadOnlySpan<byte> head) =>
+        !Drops(ref resp.Headers[index], resp, head) && !resp.IsIgnored(index);
 
     /// <summary>Hop-by-hop headers, Transfer-Encoding (the connection writes its own framing), Date and
     /// Server (we send our own), and whatever the upstream's Connection header names.</summary>

@@ -3,13 +3,44 @@ using System.Buffers.Text;
 
 namespace RawKeepalive.Transforms;
 
-/// <summary>$msec, $time_local and $time_iso8601 formatted straight into bytes (no DateTime formatting
-/// strings, no allocation). Each fills at most <see cref="MaxLength"/> bytes of its destination.</summary>
-internal static class TimeVariables
+/// <summary>$msec, $time_local and $time_iso8601, and the times of log lines (error log, syslog header),
+/// formatted straight into bytes. Like nginx's cached times, the local-time texts are made at most once a
+/// second (per thread: each worker loop has its own), so a log line costs a copy, not a time-zone
+/// conversion. Each fills at most <see cref="MaxLength"/> bytes of its destination.</summary>
+public static class TimeVariables
 {
     public const int MaxLength = 32;
 
     private static ReadOnlySpan<byte> Months => "JanFebMarAprMayJunJulAugSepOctNovDec"u8;
+
+    /// <summary>The texts of one second, in local time.</summary>
+    private sealed class Second
+    {
+        public long UnixSecond = long.MinValue;
+        public readonly byte[] Local = new byte[26];     // "25/Nov/2026:01:33:40 +0100"
+        public readonly byte[] Iso8601 = new byte[25];   // "2026-11-25T01:33:40+01:00"
+        public readonly byte[] Syslog = new byte[15];    // "Nov 25 01:33:40", the day space-padded
+        public readonly byte[] ErrorLog = new byte[19];  // "2026/11/25 01:33:40"
+    }
+
+    [ThreadStatic] private static Second? _second;
+
+    private static Second Current()
+    {
+        var s = _second ??= new Second();
+        long unixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long second = unixMs / 1000;
+        if (second != s.UnixSecond)
+        {
+            var now = DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToLocalTime();
+            FormatLocal(now, s.Local);
+            FormatIso8601(now, s.Iso8601);
+            FormatSyslog(now, s.Syslog);
+            FormatErrorLog(now, s.ErrorLog);
+            s.UnixSecond = second;
+        }
+        return s;
+    }
 
     /// <summary>"1732498420.123": seconds since the epoch with milliseconds.</summary>
     public static int FormatMsec(Span<byte> tmp)
@@ -22,9 +53,25 @@ internal static class TimeVariables
     }
 
     /// <summary>"25/Nov/2026:01:33:40 +0100" (the common log format's time).</summary>
-    public static int FormatLocal(Span<byte> tmp)
+    public static int FormatLocal(Span<byte> tmp) => Copy(Current().Local, tmp);
+
+    /// <summary>"2026-11-25T01:33:40+01:00".</summary>
+    public static int FormatIso8601(Span<byte> tmp) => Copy(Current().Iso8601, tmp);
+
+    /// <summary>"Nov  5 01:33:40": a syslog header's time (RFC 3164, nginx's ngx_cached_syslog_time).</summary>
+    public static int FormatSyslog(Span<byte> tmp) => Copy(Current().Syslog, tmp);
+
+    /// <summary>"2026/11/25 01:33:40": an error log line's time.</summary>
+    public static int FormatErrorLog(Span<byte> tmp) => Copy(Current().ErrorLog, tmp);
+
+    private static int Copy(byte[] text, Span<byte> tmp)
     {
-        var now = DateTimeOffset.Now;
+        text.CopyTo(tmp);
+        return text.Length;
+    }
+
+    private static void FormatLocal(DateTimeOffset now, Span<byte> tmp)
+    {
         int n = Two(now.Day, tmp, 0);
         tmp[n++] = (byte)'/';
         Months.Slice((now.Month - 1) * 3, 3).CopyTo(tmp[n..]);
@@ -32,33 +79,50 @@ internal static class TimeVariables
         tmp[n++] = (byte)'/';
         n += Four(now.Year, tmp[n..]);
         tmp[n++] = (byte)':';
-        n = Clock(now, tmp, n, ':');
+        n = Clock(now, tmp, n);
         tmp[n++] = (byte)' ';
-        n = Offset(now.Offset, tmp, n, colon: false);
-        return n;
+        Offset(now.Offset, tmp, n, colon: false);
     }
 
-    /// <summary>"2026-11-25T01:33:40+01:00".</summary>
-    public static int FormatIso8601(Span<byte> tmp)
+    private static void FormatIso8601(DateTimeOffset now, Span<byte> tmp)
     {
-        var now = DateTimeOffset.Now;
         int n = Four(now.Year, tmp);
         tmp[n++] = (byte)'-';
         n = Two(now.Month, tmp, n);
         tmp[n++] = (byte)'-';
         n = Two(now.Day, tmp, n);
         tmp[n++] = (byte)'T';
-        n = Clock(now, tmp, n, ':');
-        n = Offset(now.Offset, tmp, n, colon: true);
-        return n;
+        n = Clock(now, tmp, n);
+        Offset(now.Offset, tmp, n, colon: true);
     }
 
-    private static int Clock(DateTimeOffset t, Span<byte> tmp, int n, char sep)
+    private static void FormatSyslog(DateTimeOffset now, Span<byte> tmp)
+    {
+        Months.Slice((now.Month - 1) * 3, 3).CopyTo(tmp);
+        tmp[3] = (byte)' ';
+        tmp[4] = now.Day < 10 ? (byte)' ' : (byte)('0' + now.Day / 10);
+        tmp[5] = (byte)('0' + now.Day % 10);
+        tmp[6] = (byte)' ';
+        Clock(now, tmp, 7);
+    }
+
+    private static void FormatErrorLog(DateTimeOffset now, Span<byte> tmp)
+    {
+        int n = Four(now.Year, tmp);
+        tmp[n++] = (byte)'/';
+        n = Two(now.Month, tmp, n);
+        tmp[n++] = (byte)'/';
+        n = Two(now.Day, tmp, n);
+        tmp[n++] = (byte)' ';
+        Clock(now, tmp, n);
+    }
+
+    private static int Clock(DateTimeOffset t, Span<byte> tmp, int n)
     {
         n = Two(t.Hour, tmp, n);
-        tmp[n++] = (byte)sep;
+        tmp[n++] = (byte)':';
         n = Two(t.Minute, tmp, n);
-        tmp[n++] = (byte)sep;
+        tmp[n++] = (byte)':';
         return Two(t.Second, tmp, n);
     }
 

@@ -32,6 +32,32 @@ public static class VariableWriter
         return w.Length;
     }
 
+    /// <summary>Appends one variable's value (the log writer escapes each value on its own).</summary>
+    public static bool TryWriteVariable(in TemplateSegment seg, IRequestVariables c, ref HeadWriter w) => TryWriteVariable(seg, c, ref w, 0);
+
+    /// <summary>Whether a variable that wrote nothing has no value at all (nginx's not_found, logged as "-"
+    /// under the default escaping) rather than an empty one: an absent request header, argument, cookie
+    /// or query, no credentials for $remote_user, no proxy_pass for $proxy_host, no upstream try for an
+    /// $upstream_ list, no captured response header.</summary>
+    public static bool IsMissing(in TemplateSegment seg, IRequestVariables c)
+    {
+        var req = c.Request;
+        var head = c.RequestHeadBytes;
+        return seg.Variable switch
+        {
+            Variable.HttpHeader => !TryHeaderValue(req, head, seg.HeaderName!, out _),
+            Variable.ContentLength => !TryHeaderValue(req, head, "content-length"u8, out _),
+            Variable.ContentType => !TryHeaderValue(req, head, "content-type"u8, out _),
+            Variable.Args => !req.HasQuery,
+            Variable.Arg => !TryQueryArgument(req.Query.Of(head), seg.HeaderName!, out _),
+            Variable.Cookie => !TryCookieValue(req, head, seg.HeaderName!, out _),
+            Variable.RemoteUser => BasicAuth.UserLength(HeaderValue(req, head, "authorization"u8)) < 0,
+            Variable.ProxyHost or Variable.ProxyPort => c.Location?.Group is null,
+            >= Variable.Status => RecordVariables.IsMissing(seg, c.Record),
+            _ => false,
+        };
+    }
+
     internal static bool TryWrite(ValueTemplate template, IRequestVariables c, ref HeadWriter w, int depth)
     {
         if (depth > MaxDepth) return true;
@@ -40,7 +66,7 @@ public static class VariableWriter
         return true;
     }
 
-    private static bool TryWriteVariable(TemplateSegment seg, IRequestVariables c, ref HeadWriter w, int depth)
+    private static bool TryWriteVariable(in TemplateSegment seg, IRequestVariables c, ref HeadWriter w, int depth)
     {
         var req = c.Request;
         var head = c.RequestHeadBytes;
@@ -123,8 +149,15 @@ public static class VariableWriter
                 return w.TryAppend(VersionBytes);
             case Variable.Map:
                 return MapRuntime.TryWrite(seg.Map!, c, ref w, depth);
+            case Variable.RemoteUser:
+            {
+                var authorization = HeaderValue(req, head, "authorization"u8);
+                int user = BasicAuth.UserLength(authorization);
+                return user <= 0 || BasicAuth.TryWriteUser(authorization, user, ref w);
+            }
+            default:   // Status and after: the request record's
+                return RecordVariables.TryWrite(seg, c, ref w);
         }
-        return true;
     }
 
     /// <summary>$host: the Host header lower-cased without its port or trailing dot, else the server's first name.</summary>
@@ -136,42 +169,61 @@ public static class VariableWriter
     }
 
     /// <summary>$http_NAME: the first header of that name (nginx joins only cookies; the rest take the first).</summary>
-    private static ReadOnlySpan<byte> HeaderValue(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name)
+    private static ReadOnlySpan<byte> HeaderValue(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name) =>
+        TryHeaderValue(req, head, name, out var value) ? value : default;
+
+    private static bool TryHeaderValue(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
         for (int i = 0; i < req.HeaderCount; i++)
         {
             ref var h = ref req.Headers[i];
-            if (System.Text.Ascii.EqualsIgnoreCase(h.Name.Of(head), name)) return h.Value.Of(head);
+            if (System.Text.Ascii.EqualsIgnoreCase(h.Name.Of(head), name))
+            {
+                value = h.Value.Of(head);
+                return true;
+            }
         }
-        return default;
+        value = default;
+        return false;
     }
 
     /// <summary>$arg_NAME as ngx_http_arg: the raw value of the first "NAME=" at the start of the query or
     /// after a "&amp;", the name compared case-insensitively; empty when absent.</summary>
-    internal static ReadOnlySpan<byte> QueryArgument(ReadOnlySpan<byte> query, ReadOnlySpan<byte> name)
+    internal static ReadOnlySpan<byte> QueryArgument(ReadOnlySpan<byte> query, ReadOnlySpan<byte> name) =>
+        TryQueryArgument(query, name, out var value) ? value : default;
+
+    private static bool TryQueryArgument(ReadOnlySpan<byte> query, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
         while (!query.IsEmpty)
         {
             int amp = query.IndexOf((byte)'&');
             var pair = amp < 0 ? query : query[..amp];
             if (pair.Length > name.Length && pair[name.Length] == (byte)'=' && System.Text.Ascii.EqualsIgnoreCase(pair[..name.Length], name))
-                return pair[(name.Length + 1)..];
+            {
+                value = pair[(name.Length + 1)..];
+                return true;
+            }
             if (amp < 0) break;
             query = query[(amp + 1)..];
         }
-        return default;
+        value = default;
+        return false;
     }
 
     /// <summary>$cookie_NAME: the value of the first cookie NAME (exact name) in any Cookie header.</summary>
-    private static ReadOnlySpan<byte> CookieValue(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name)
+    private static ReadOnlySpan<byte> CookieValue(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name) =>
+        TryCookieValue(req, head, name, out var value) ? value : default;
+
+    private static bool TryCookieValue(RequestHead req, ReadOnlySpan<byte> head, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
         for (int i = 0; i < req.HeaderCount; i++)
         {
             ref var h = ref req.Headers[i];
-            if (System.Text.Ascii.EqualsIgnoreCase(h.Name.Of(head), "cookie"u8) && TryCookie(h.Value.Of(head), name, out var value))
-                return value;
+            if (System.Text.Ascii.EqualsIgnoreCase(h.Name.Of(head), "cookie"u8) && TryCookie(h.Value.Of(head), name, out value))
+                return true;
         }
-        return default;
+        value = default;
+        return false;
     }
 
     internal static bool TryCookie(ReadOnlySpan<byte> header, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
