@@ -50,6 +50,12 @@ public static class Program
         if (options.Test) return Test(config, configFile, options);
         if (options.Signal is { } signal) return SendSignal(signal, config.PidPath);
 
+        // As nginx, which opens every log file before it starts: a file that cannot be opened is fatal.
+        if (AccessLogs.CheckFiles(config.Http) is { } unopenable)
+        {
+            Emerg(unopenable, startupLog);
+            return 1;
+        }
         using var log = new ErrorLog(config.ErrorLogPath, ErrorLog.ParseLevel(config.ErrorLogLevel));
         return ProcessRunner.Run(config, log, args, loadOptions);
     }

@@ -26,6 +26,8 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
 
     public ProxyConfig Config { get; }
     public ErrorLog Log { get; }
+    /// <summary>This worker's access log writers; the log phase records each finished request here.</summary>
+    public AccessLogs AccessLogs { get; }
     public TimerWheel Timers => _host.Timers;
     public BufferSlab Slab { get; }
     public SplicePipes Pipes { get; } = new();
@@ -62,6 +64,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     {
         Config = config;
         Log = log;
+        AccessLogs = new AccessLogs(config.Http, log);
         if (segment is null)
         {
             // Single process: a segment of its own, whose one slot is marked in use like a worker's (Sum reads only those).
@@ -153,6 +156,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     void ILoopHandler.AfterBatch()
     {
         Upstreams.ExpireIdle(NowMs);
+        if (NowMs >= AccessLogs.NextFlushDueMs) AccessLogs.FlushDue(NowMs);
         _acceptor.AfterBatch();
         if (Slab.TrimDue && NowMs >= _nextTrimMs)
         {
@@ -163,6 +167,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         {
             _reopenRequested = false;
             Log.Reopen();
+            AccessLogs.Reopen();
         }
         Volatile.Write(ref _loopAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
     }
@@ -195,12 +200,12 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     }
 
     /// <summary>The worker's own deadlines: the next buffer trim, the drain's grace and shutdown
-    /// timeout, the next pooled connection's expiry.</summary>
+    /// timeout, the next pooled connection's expiry, the next access log buffer's flush= time.</summary>
     long ILoopHandler.NextDeadlineMs
     {
         get
         {
-            long due = Upstreams.NextExpiryMs;
+            long due = Math.Min(Upstreams.NextExpiryMs, AccessLogs.NextFlushDueMs);
             if (Slab.TrimDue) due = Math.Min(due, Math.Clamp(_nextTrimMs, NowMs, NowMs + TrimIntervalMs));
             if (_drainStartMs >= 0)
             {
@@ -251,6 +256,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         for (int i = 0; i < _table.Capacity; i++)
             if (_table.Kind(i) == SlotKind.Client) _clients[i].Close();
         Upstreams.CloseAll(UpstreamCloseReason.Shutdown);
+        AccessLogs.Dispose();   // every buffered line is written before the worker goes
         _host.Dispose();
         Pipes.Dispose();
         _acceptor.Dispose();
