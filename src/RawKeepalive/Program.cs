@@ -56,7 +56,7 @@ public static class Program
             Emerg(unopenable, startupLog);
             return 1;
         }
-        using var log = new ErrorLog(config.ErrorLogPath, ErrorLog.ParseLevel(config.ErrorLogLevel));
+        using var log = ErrorLog.For(config);
         return ProcessRunner.Run(config, log, args, loadOptions);
     }
 

@@ -66,18 +66,6 @@ public static unsafe class ProcessInterop
     [DllImport(Libc, EntryPoint = "setsockopt", SetLastError = true)]
     private static extern int sys_setsockopt(int fd, int level, int name, int* value, uint length);
 
-    [DllImport(Libc, EntryPoint = "open", SetLastError = true)]
-    private static extern int sys_open(byte* path, int flags, int mode);
-
-    /// <summary>Opens a log file for appending with O_APPEND: the master and every worker write the
-    /// same file, and only O_APPEND makes each line land at the end instead of at a private offset.</summary>
-    public static PosixResult OpenAppend(string path)
-    {
-        const int O_WRONLY = 1, O_CREAT = 0x40, O_APPEND = 0x400, O_CLOEXEC = 0x80000;
-        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes) return Result(sys_open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 420 /* 0644 */));
-    }
-
     [DllImport(Libc, EntryPoint = "signal", SetLastError = true)]
     private static extern nint sys_signal(int sig, nint handler);
 

@@ -1,65 +1,97 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using RawKeepalive.Config;
+using RawKeepalive.Native;
+using RawKeepalive.Transforms;
 
 namespace RawKeepalive.Observability;
 
 public enum LogLevel { Debug, Info, Notice, Warn, Error, Crit, Alert, Emerg }
 
-/// <summary>nginx-format error log: "2026/11/25 01:33:40 [error] 1234#0: *5 message". Lines are
-/// written with one unbuffered append each (a page-cache write, as nginx does); only error paths
-/// log, so the strings built here are never per successful request.</summary>
-public sealed class ErrorLog : IDisposable
+/// <summary>nginx-format error log: "2026/11/25 01:33:40 [error] 1234#0: *5 message", to every
+/// destination whose level lets the line through (error_log may be given several times: files,
+/// stderr, syslog). A file line is one unbuffered O_APPEND write (a page-cache write, as nginx); a
+/// syslog line is one datagram, "&lt;PRI&gt;… tag: " then the same line without its newline, with the
+/// severity of the line's level. Only error paths log, so the strings built here are never per
+/// successful request.</summary>
+public sealed unsafe class ErrorLog : IDisposable
 {
     private static readonly string[] Names = ["debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"];
-    private Stream _out;
-    private readonly bool _ownsStream;
-    private readonly string _path;
+
+    private sealed class Destination(LogLevel level, string path, SyslogSender? syslog)
+    {
+        public LogLevel Level { get; } = level;
+        public string Path { get; } = path;
+        public SyslogSender? Syslog { get; } = syslog;
+        public int Fd = -1;
+        public bool IsFile => Syslog is null && Path != "stderr";
+    }
+
+    private const int StandardError = 2;
+    private readonly Destination[] _destinations;
     private readonly int _pid = Environment.ProcessId;
 
+    /// <summary>The most verbose level of any destination: a line below it is never built.</summary>
     public LogLevel Level { get; }
 
-    public ErrorLog(string path, LogLevel level)
-    {
-        Level = level;
-        _path = path;
-        if (path == "stderr")
-        {
-            _out = Console.OpenStandardError();
-        }
-        else
-        {
-            _out = Open(path);
-            _ownsStream = true;
-        }
-    }
+    /// <summary>One destination: a file path or "stderr".</summary>
+    public ErrorLog(string path, LogLevel level) : this([new ErrorLogConfig { Path = path, Level = Names[(int)level] }]) { }
 
-    private static FileStream Open(string path)
+    /// <summary>The main level's error_log lines (<see cref="ProxyConfig.ErrorLogs"/>). A file that cannot
+    /// be opened throws IOException with nginx's wording, as nginx refuses to start.</summary>
+    public ErrorLog(IReadOnlyList<ErrorLogConfig> destinations)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        // O_APPEND: the master and its workers share this file (FileMode.Append only seeks once).
-        var fd = Native.ProcessInterop.OpenAppend(path);
-        if (fd.IsError) throw new IOException($"open() \"{path}\" failed ({fd})");
-        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)fd.Value, ownsHandle: true), FileAccess.Write, 1);
-    }
-
-    /// <summary>USR1, as nginx: open the file again by its name, so after a rotation (rename) the new
-    /// lines go to a new file. Call it from the thread that writes; on failure the old file stays.</summary>
-    public void Reopen()
-    {
-        if (!_ownsStream) return;
-        FileStream fresh;
+        _destinations = new Destination[destinations.Count];
+        Level = LogLevel.Emerg;
         try
         {
-            fresh = Open(_path);
+            for (int i = 0; i < destinations.Count; i++)
+            {
+                var cfg = destinations[i];
+                var d = new Destination(ParseLevel(cfg.Level), cfg.Path, cfg.Syslog is null ? null : new SyslogSender(cfg.Syslog));
+                _destinations[i] = d;
+                if (d.IsFile) d.Fd = Open(d.Path);
+                else if (d.Syslog is null) d.Fd = StandardError;
+                if (d.Level < Level) Level = d.Level;
+            }
         }
-        catch (IOException e)
+        catch (IOException)
         {
-            Write(LogLevel.Alert, 0, $"could not reopen the error log: {e.Message}");
-            return;
+            Dispose();
+            throw;
         }
-        var old = _out;
-        _out = fresh;
-        old.Dispose();
+    }
+
+    public static ErrorLog For(ProxyConfig config) => new(config.ErrorLogs);
+
+    private static int Open(string path)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        PosixResult fd;
+        fixed (byte* p = bytes) fd = LogInterop.OpenAppend(p);
+        if (fd.IsError) throw new IOException($"open() \"{path}\" failed ({fd})");
+        return (int)fd.Value;
+    }
+
+    /// <summary>USR1, as nginx: open each file again by its name, so after a rotation (rename) the new
+    /// lines go to a new file. Call it from the thread that writes; a file that fails keeps the old one.</summary>
+    public void Reopen()
+    {
+        foreach (var d in _destinations)
+        {
+            if (!d.IsFile) continue;
+            int fresh;
+            try { fresh = Open(d.Path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Write(LogLevel.Alert, 0, $"could not reopen the error log: {e.Message}");
+                continue;
+            }
+            int old = d.Fd;
+            d.Fd = fresh;
+            if (old >= 0) LogInterop.Close(old);
+        }
         Write(LogLevel.Notice, 0, "reopening logs");
     }
 
@@ -82,18 +114,42 @@ public sealed class ErrorLog : IDisposable
     public void Write(LogLevel level, long connection, string message)
     {
         if (level < Level) return;
-        var line = new StringBuilder(128);
-        line.Append(DateTime.Now.ToString("yyyy/MM/dd HH:mm:ss")).Append(" [").Append(Names[(int)level]).Append("] ")
-            .Append(_pid).Append("#0: ");
-        if (connection > 0) line.Append('*').Append(connection).Append(' ');
-        line.Append(message).Append('\n');
-        var bytes = Encoding.UTF8.GetBytes(line.ToString());
-        try { _out.Write(bytes); } catch (IOException) { }
+        Span<byte> time = stackalloc byte[TimeVariables.MaxLength];
+        int timeLength = TimeVariables.FormatErrorLog(time);
+        var text = new StringBuilder(128).Append(" [").Append(Names[(int)level]).Append("] ").Append(_pid).Append("#0: ");
+        if (connection > 0) text.Append('*').Append(connection).Append(' ');
+        text.Append(message).Append('\n');
+        int syslogRoom = SyslogSender.MaxHeader;
+        byte[] line = new byte[syslogRoom + timeLength + Encoding.UTF8.GetByteCount(text.ToString())];
+        time[..timeLength].CopyTo(line.AsSpan(syslogRoom));
+        Encoding.UTF8.GetBytes(text.ToString(), line.AsSpan(syslogRoom + timeLength));
+        var fileLine = line.AsSpan(syslogRoom);
+        Span<byte> header = stackalloc byte[SyslogSender.MaxHeader];
+        foreach (var d in _destinations)
+        {
+            if (level < d.Level) continue;
+            if (d.Syslog is { } syslog)
+            {
+                // The header goes just before the line, in the room left for it; the newline stays out.
+                int h = syslog.WriteHeader(header, 7 - (int)level);
+                header[..h].CopyTo(line.AsSpan(syslogRoom - h));
+                syslog.Send(line.AsSpan(syslogRoom - h, h + fileLine.Length - 1));
+                continue;
+            }
+            if (d.Fd < 0) continue;
+            fixed (byte* p = fileLine) LogInterop.Write(d.Fd, p, fileLine.Length);
+        }
     }
 
     public void Dispose()
     {
-        if (_ownsStream) _out.Dispose();
+        foreach (var d in _destinations)
+        {
+            if (d is null) continue;
+            if (d.IsFile && d.Fd >= 0) LogInterop.Close(d.Fd);
+            d.Fd = -1;
+            d.Syslog?.Dispose();
+        }
     }
 }
 

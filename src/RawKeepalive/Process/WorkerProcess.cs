@@ -29,7 +29,7 @@ public static class WorkerProcess
             Console.Error.WriteLine($"rawkeepalive: [emerg] worker process could not start: {e.Message}");
             return 2;
         }
-        using var log = new ErrorLog(config.ErrorLogPath, ErrorLog.ParseLevel(config.ErrorLogLevel));
+        using var log = ErrorLog.For(config);
         if (config.WorkerRlimitNofile > 0 && ProcessInterop.SetNofileLimit((ulong)config.WorkerRlimitNofile) is { IsError: true } rl)
             log.Write(LogLevel.Alert, 0, $"setrlimit(RLIMIT_NOFILE, {config.WorkerRlimitNofile}) failed ({rl})");
         if (!DropPrivileges(config, log)) return 2;
