@@ -51,13 +51,22 @@ public static class Program
         if (options.Signal is { } signal) return SendSignal(signal, config.PidPath);
 
         // As nginx, which opens every log file before it starts: a file that cannot be opened is fatal.
-        if (AccessLogs.CheckFiles(config.Http) is { } unopenable)
+        ErrorLog log;
+        try { log = ErrorLog.For(config); }
+        catch (IOException e)
         {
-            Emerg(unopenable, startupLog);
+            Emerg(e.Message, startupLog);
             return 1;
         }
-        using var log = ErrorLog.For(config);
-        return ProcessRunner.Run(config, log, args, loadOptions);
+        using (log)
+        {
+            if (LogFiles.CheckAtStart(config.Http) is { } unopenable)
+            {
+                Emerg(unopenable, startupLog);
+                return 1;
+            }
+            return ProcessRunner.Run(config, log, args, loadOptions);
+        }
     }
 
     /// <summary>-t / -T: the lint warnings, then nginx's two lines (not with -q), then with -T every file read.</summary>

@@ -69,19 +69,6 @@ public sealed class AccessLogs : IDisposable
         return writer;
     }
 
-    /// <summary>Startup, as nginx opens every log before it serves: opens (and creates) each access log file
-    /// named without variables; nginx's error for the first that cannot be, or null.</summary>
-    public static string? CheckFiles(HttpConfig http)
-    {
-        foreach (string path in http.AccessLogLists.SelectMany(l => l.Logs).Select(l => l.Path).OfType<string>().Distinct())
-        {
-            int fd = FileLogWriter.TryOpen(path, out string? error);
-            if (fd < 0) return error;
-            Native.LogInterop.Close(fd);
-        }
-        return null;
-    }
-
     /// <summary>The log phase's call: the request is recorded in the access logs of its location, or of
     /// its server when it was answered before a location was chosen (a 400, a 408 …).</summary>
     public void Record(LocationRuntime? location, IRequestVariables request) =>

@@ -28,6 +28,8 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     public ErrorLog Log { get; }
     /// <summary>This worker's access log writers; the log phase records each finished request here.</summary>
     public AccessLogs AccessLogs { get; }
+    /// <summary>The http/server/location error_log lines: ErrorLogs.For(location, server) is a request's log.</summary>
+    public LevelErrorLogs ErrorLogs { get; }
     public TimerWheel Timers => _host.Timers;
     public BufferSlab Slab { get; }
     public SplicePipes Pipes { get; } = new();
@@ -65,6 +67,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         Config = config;
         Log = log;
         AccessLogs = new AccessLogs(config.Http, log);
+        ErrorLogs = new LevelErrorLogs(config.Http, log);
         if (segment is null)
         {
             // Single process: a segment of its own, whose one slot is marked in use like a worker's (Sum reads only those).
@@ -167,6 +170,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         {
             _reopenRequested = false;
             Log.Reopen();
+            ErrorLogs.Reopen();
             AccessLogs.Reopen();
         }
         Volatile.Write(ref _loopAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
@@ -257,6 +261,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
             if (_table.Kind(i) == SlotKind.Client) _clients[i].Close();
         Upstreams.CloseAll(UpstreamCloseReason.Shutdown);
         AccessLogs.Dispose();   // every buffered line is written before the worker goes
+        ErrorLogs.Dispose();
         _host.Dispose();
         Pipes.Dispose();
         _acceptor.Dispose();

@@ -62,13 +62,14 @@ public sealed class LogDestinationTests : ProxyTestBase
             "the second server has no access_log anywhere: nginx's logs/access.log combined");
     }
 
-    [Test]
-    public void AnAccessLogThatCannotBeOpened_StopsTheStart()
+    [TestCase("access_log /dev/null/x/access.log;", TestName = "AnAccessLogThatCannotBeOpened_StopsTheStart")]
+    [TestCase("error_log /dev/null/x/access.log;", TestName = "ALocationErrorLogThatCannotBeOpened_StopsTheStart")]
+    public void ALogThatCannotBeOpened_StopsTheStart(string directive)
     {
         var result = ProxyProcess.RunCommand("""
             events { worker_connections 64; }
-            http { server { listen 127.0.0.1:{PORT}; access_log /dev/null/x/access.log; location / { return 200; } } }
-            """, []);
+            http { server { listen 127.0.0.1:{PORT}; location / { DIRECTIVE return 200; } } }
+            """.Replace("DIRECTIVE", directive), []);
         Assert.That(result.ExitCode, Is.EqualTo(1), result.Output);
         Assert.That(result.Output, Does.Contain("[emerg] open() \"/dev/null/x/access.log\" failed (20: Not a directory)"));
     }

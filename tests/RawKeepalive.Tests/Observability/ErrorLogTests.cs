@@ -64,6 +64,39 @@ public sealed class ErrorLogTests
     }
 
     [Test]
+    public void LevelErrorLogs_ARequestsLinesGoToItsLocationsElseItsServersElseTheMainLog()
+    {
+        string dir = Directory.CreateTempSubdirectory("rk-errlog-").FullName;
+        try
+        {
+            var r = new RawKeepalive.Tests.Support.TestRequest($$"""
+                server {
+                    listen 127.0.0.1:8080;
+                    error_log {{dir}}/server.log info;
+                    location /own { error_log {{dir}}/own.log warn; error_log {{dir}}/own-crit.log crit; return 200; }
+                    location / { return 200; }
+                }
+                server { listen 127.0.0.1:8081; location / { return 200; } }
+                """, "GET /own/x HTTP/1.1\r\nHost: a\r\n\r\n");
+            using var main = new ErrorLog($"{dir}/main.log", LogLevel.Info);
+            using var logs = new LevelErrorLogs(r.Config.Http, main);
+            logs.For(r.Location, r.Server).Write(LogLevel.Error, 1, "in own");
+            logs.For(null, r.Server).Write(LogLevel.Info, 2, "in server");
+            Assert.That(logs.For(r.Server.Match("/other"u8), r.Server), Is.SameAs(logs.For(null, r.Server)), "inherited: one log");
+            Assert.That(logs.For(null, null), Is.SameAs(main));
+            logs.Reopen();
+            Assert.That(File.ReadAllText($"{dir}/own.log"), Does.Contain("*1 in own").And.Not.Contain("in server"));
+            Assert.That(File.ReadAllText($"{dir}/own-crit.log"), Does.Not.Contain("in own"), "below crit");
+            Assert.That(File.ReadAllText($"{dir}/server.log"), Does.Contain("*2 in server").And.Not.Contain("in own"));
+            Assert.That(File.Exists($"{dir}/main.log") ? File.ReadAllText($"{dir}/main.log") : "", Does.Not.Contain(" in "));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public void Reopen_OpensEveryFileAgainByItsName()
     {
         string dir = Directory.CreateTempSubdirectory("rk-errlog-").FullName;
