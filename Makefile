@@ -8,7 +8,7 @@ TEST_TIMEOUT ?= 840
 SOAK_SECONDS ?= 300
 DOTNET       := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: all build run test soak bench clean perf perf-seed perf-scale perf-check perf-deps
+.PHONY: all build run test test-deps soak bench clean perf perf-seed perf-scale perf-check perf-deps
 
 all: build
 
@@ -19,8 +19,14 @@ build:
 run: build
 	$(BIN) -p . -c $(CONF)
 
+# The reference nginx (apt's) that tests compare our log lines with; installed only when missing.
+test-deps:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "test: installing nginx"; $$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
+
 # timeout: a hang fails the run in minutes instead of eating CI's budget.
-test: build
+test: build test-deps
 	RAWKEEPALIVE_BIN=$(abspath $(BIN)) timeout --kill-after=30 $(TEST_TIMEOUT) \
 		$(DOTNET) test tests/RawKeepalive.Tests/RawKeepalive.Tests.csproj -c Release --nologo \
 		--logger "console;verbosity=normal" --blame-hang-timeout 5m

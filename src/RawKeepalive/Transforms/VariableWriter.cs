@@ -37,7 +37,7 @@ public static class VariableWriter
 
     /// <summary>Whether a variable that wrote nothing has no value at all (nginx's not_found, logged as "-"
     /// under the default escaping) rather than an empty one: an absent request header, argument, cookie
-    /// or query, no credentials for $remote_user, no proxy_pass for $proxy_host, no upstream try for an
+    /// or query (an empty one too), no credentials for $remote_user, no proxy_pass for $proxy_host, no upstream try for an
     /// $upstream_ list, no captured response header.</summary>
     public static bool IsMissing(in TemplateSegment seg, IRequestVariables c)
     {
@@ -48,7 +48,7 @@ public static class VariableWriter
             Variable.HttpHeader => !TryHeaderValue(req, head, seg.HeaderName!, out _),
             Variable.ContentLength => !TryHeaderValue(req, head, "content-length"u8, out _),
             Variable.ContentType => !TryHeaderValue(req, head, "content-type"u8, out _),
-            Variable.Args => !req.HasQuery,
+            Variable.Args => req.Query.IsEmpty,   // nginx: no args unless the query has a byte ("/?" has none)
             Variable.Arg => !TryQueryArgument(req.Query.Of(head), seg.HeaderName!, out _),
             Variable.Cookie => !TryCookieValue(req, head, seg.HeaderName!, out _),
             Variable.RemoteUser => BasicAuth.UserLength(HeaderValue(req, head, "authorization"u8)) < 0,

@@ -110,6 +110,8 @@ public class LogVariableTests
         Assert.That(absent.Line(absent.Format("a")), Is.EqualTo("-|-|-|-|-|-|-|"), "$is_args is empty, never absent");
         var empty = TestRequest.With(formats, "GET /p?x= HTTP/1.1\r\nHost: a\r\nReferer: \r\nCookie: c=\r\nContent-Type: \r\n\r\n");
         Assert.That(empty.Line(empty.Format("a")), Is.EqualTo("|x=||||-|-|?"));
+        var emptyQuery = TestRequest.With(formats, "GET /p? HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.That(emptyQuery.Line(emptyQuery.Format("a")), Does.StartWith("-|-|"), "an empty query is no args for nginx");
     }
 
     [Test]
