@@ -84,17 +84,8 @@ public static class TimeVariables
         Offset(now.Offset, tmp, n, colon: false);
     }
 
-    private static void FormatIso8601(DateTimeOffset now, Span<byte> tmp)
-    {
-        int n = Four(now.Year, tmp);
-        tmp[n++] = (byte)'-';
-        n = Two(now.Month, tmp, n);
-        tmp[n++] = (byte)'-';
-        n = Two(now.Day, tmp, n);
-        tmp[n++] = (byte)'T';
-        n = Clock(now, tmp, n);
-        Offset(now.Offset, tmp, n, colon: true);
-    }
+    private static void FormatIso8601(DateTimeOffset now, Span<byte> tmp) =>
+        Offset(now.Offset, tmp, DateAndClock(now, tmp, '-', 'T'), colon: true);
 
     private static void FormatSyslog(DateTimeOffset now, Span<byte> tmp)
     {
@@ -106,15 +97,18 @@ public static class TimeVariables
         Clock(now, tmp, 7);
     }
 
-    private static void FormatErrorLog(DateTimeOffset now, Span<byte> tmp)
+    private static void FormatErrorLog(DateTimeOffset now, Span<byte> tmp) => DateAndClock(now, tmp, '/', ' ');
+
+    /// <summary>"2026-11-25T01:33:40" or "2026/11/25 01:33:40": year, month, day, then the clock.</summary>
+    private static int DateAndClock(DateTimeOffset now, Span<byte> tmp, char dateSeparator, char beforeClock)
     {
         int n = Four(now.Year, tmp);
-        tmp[n++] = (byte)'/';
+        tmp[n++] = (byte)dateSeparator;
         n = Two(now.Month, tmp, n);
-        tmp[n++] = (byte)'/';
+        tmp[n++] = (byte)dateSeparator;
         n = Two(now.Day, tmp, n);
-        tmp[n++] = (byte)' ';
-        Clock(now, tmp, n);
+        tmp[n++] = (byte)beforeClock;
+        return Clock(now, tmp, n);
     }
 
     private static int Clock(DateTimeOffset t, Span<byte> tmp, int n)

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using NUnit.Framework;
 using RawKeepalive.Tests.Support;
 
@@ -15,10 +12,8 @@ public sealed class LogDestinationTests : ProxyTestBase
     [Test]
     public void SeveralErrorLogs_EachWithItsLevel_FilesAndSyslog()
     {
-        using var syslog = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        syslog.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        syslog.ReceiveTimeout = 10_000;
-        int syslogPort = ((IPEndPoint)syslog.LocalEndPoint!).Port;
+        using var syslog = new SyslogListener();
+        int syslogPort = syslog.Port;
         int closedPort = FreePort.Probe();   // nothing listens: the request logs a connect() failure
         var proxy = Track(ProxyProcess.Start($$"""
             error_log {PREFIX}/logs/errors-only.log;
@@ -37,9 +32,8 @@ public sealed class LogDestinationTests : ProxyTestBase
         Assert.That(proxy.ErrorLog, Does.Contain("[notice]").And.Contain("[error]"), "the preamble's info-level file has both");
 
         var datagrams = new List<string>();
-        var buffer = new byte[4096];
         while (!datagrams.Any(d => d.Contains("/refused")))
-            datagrams.Add(Encoding.ASCII.GetString(buffer, 0, syslog.Receive(buffer)));
+            datagrams.Add(syslog.Next());
         string host = Environment.MachineName.ToLowerInvariant();
         Assert.That(datagrams[0], Does.Match($@"^<189>[A-Z][a-z]{{2}} [ 1-3]\d \d\d:\d\d:\d\d {host} rk: \d{{4}}/\d\d/\d\d \d\d:\d\d:\d\d \[notice\] \d+#0: "),
             "local7 (23) * 8 + notice (5)");

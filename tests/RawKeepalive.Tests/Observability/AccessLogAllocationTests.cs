@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using NUnit.Framework;
 using RawKeepalive.Http;
@@ -18,10 +16,8 @@ public sealed class AccessLogAllocationTests
     public void RecordingLines_AllocatesNothing()
     {
         string dir = Directory.CreateTempSubdirectory("rk-alloc-").FullName;
-        using var syslog = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        syslog.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        syslog.ReceiveBufferSize = 1 << 20;
-        int port = ((IPEndPoint)syslog.LocalEndPoint!).Port;
+        using var syslog = new SyslogListener();
+        int port = syslog.Port;
         try
         {
             var r = new TestRequest($$"""

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using NUnit.Framework;
 using RawKeepalive.Config;
 using RawKeepalive.Observability;
@@ -45,18 +42,15 @@ public sealed class ErrorLogTests
     [Test]
     public void Syslog_TheLineAfterTheHeader_WithItsLevelsSeverity()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.ReceiveTimeout = 10_000;
-        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        using var listener = new RawKeepalive.Tests.Support.SyslogListener();
+        int port = listener.Port;
         var config = ConfigText.Load($"error_log syslog:server=127.0.0.1:{port},facility=daemon,tag=rk warn;\n");
         using var log = ErrorLog.For(config);
         log.Write(LogLevel.Info, 0, "below the level");
         log.Write(LogLevel.Warn, 7, "warned");
         log.Write(LogLevel.Emerg, 0, "stopped");
-        var buffer = new byte[2048];
         string host = Environment.MachineName.ToLowerInvariant();
-        string Next() => Encoding.ASCII.GetString(buffer, 0, listener.Receive(buffer));
+        string Next() => listener.Next();
         // PRI = daemon (3) * 8 + severity: warn 4, emerg 0. No newline at the end.
         string stamp = @"[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d";
         Assert.That(Next(), Does.Match($"^<28>{stamp} {host} rk: {Line} \\[warn\\] {Environment.ProcessId}#0: \\*7 warned$"));

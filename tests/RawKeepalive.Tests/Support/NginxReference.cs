@@ -48,22 +48,8 @@ public sealed class NginxReference : IDisposable
         foreach (string arg in new[] { "-p", Prefix, "-e", Path.Combine(Prefix, "logs", "error.log"), "-c", Path.Combine(Prefix, "nginx.conf") })
             start.ArgumentList.Add(arg);
         _process = Process.Start(start)!;
-        if (!Wait.Until(() => _process.HasExited || Accepts(), StartTimeout) || _process.HasExited)
+        if (!Wait.Until(() => _process.HasExited || ProxyProcess.Accepts(Port), StartTimeout) || _process.HasExited)
             throw new AssertionException($"nginx did not start: {Read("logs/error.log")}\n{conf}");
-    }
-
-    private bool Accepts()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            socket.Connect(new IPEndPoint(IPAddress.Loopback, Port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Sends <paramref name="request"/> (which must end the connection: HTTP/1.0 or

@@ -322,7 +322,8 @@ public sealed class ProxyProcess : IDisposable
         return $"{Path.GetFileName(BinaryPath)} did not listen on port {Port} within {StartTimeout.TotalSeconds} s";
     }
 
-    private static bool Accepts(int port)
+    /// <summary>Whether something accepts TCP connections on loopback <paramref name="port"/>.</summary>
+    internal static bool Accepts(int port)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
