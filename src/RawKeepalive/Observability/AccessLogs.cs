@@ -70,9 +70,10 @@ public sealed class AccessLogs : IDisposable
     }
 
     /// <summary>The log phase's call: the request is recorded in the access logs of its location, or of
-    /// its server when it was answered before a location was chosen (a 400, a 408 …).</summary>
+    /// its server when it was answered before a location was chosen (a 400, a 408 …), or of the listen
+    /// address's default server when it never had one (as nginx logs with the default server's config).</summary>
     public void Record(LocationRuntime? location, IRequestVariables request) =>
-        Write(location?.Config.AccessLogs ?? request.Server.Config.AccessLogs, request);
+        Write(location?.Config.AccessLogs ?? (request.Server ?? request.Listener.DefaultServer).Config.AccessLogs, request);
 
     /// <summary>Writes the request's line to every log of <paramref name="list"/> whose if= holds.</summary>
     public void Write(AccessLogList list, IRequestVariables request)
