@@ -51,6 +51,17 @@ public sealed class RequestHead
 
     public bool HasBody => Chunked || ContentLength > 0;
 
+    /// <summary>The head's bytes are gone (the client buffer started over for a long body): every offset
+    /// into them is cleared, so what reads them finds nothing; the parsed facts (method, version,
+    /// framing, keep-alive) stay.</summary>
+    public void ForgetBytes()
+    {
+        MethodToken = Target = Path = Query = Host = ConnectionValue = default;
+        HasQuery = HasHost = false;
+        HeaderCount = 0;
+        HeadLength = 0;
+    }
+
     public void Reset()
     {
         Method = HttpMethod.Unknown;

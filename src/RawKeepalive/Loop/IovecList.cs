@@ -65,4 +65,12 @@ public unsafe struct IovecList
     }
 
     public void Clear() => First = Count = 0;
+
+    /// <summary>The bytes the entries not yet written hold.</summary>
+    public readonly long RemainingBytes()
+    {
+        long total = 0;
+        for (int i = First; i < Count; i++) total += (long)_items[i].Length;
+        return total;
+    }
 }

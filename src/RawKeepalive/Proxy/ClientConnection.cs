@@ -38,6 +38,8 @@ public sealed unsafe class ClientConnection
     public int Start, End;
     private bool _headTimerArmed;
     private long _lingerUntilMs;
+    /// <summary>When the current request's first byte arrived ($request_time starts there); -1 before it.</summary>
+    private long _requestStartMs = -1;
 
     /// <summary>The parsed heads, held together with the receive buffer (see MessageHeads).</summary>
     private MessageHeads? _heads;
@@ -54,6 +56,9 @@ public sealed unsafe class ClientConnection
     /// <summary>Requests completed on this connection (keepalive_requests).</summary>
     public int Requests { get; private set; }
 
+    /// <summary>When the current request's first byte arrived (monotonic ms).</summary>
+    public long RequestStartMs => _requestStartMs >= 0 ? _requestStartMs : _w.NowMs;
+
     public byte* BufferPointer => _w.Slab.Pointer(_buffer);
     public int BufferSize => _w.Slab.BufferSize;
     public bool HasBuffer => _buffer >= 0;
@@ -68,6 +73,8 @@ public sealed unsafe class ClientConnection
         ReadReady = WriteReady = false;
         Start = End = 0;
         Requests = 0;
+        _requestStartMs = -1;
+        _exchange.Variables.Record.ConnectionOpened(_w.NowMs);
         _headTimerArmed = true;
         _w.Timers.Set(Slot, _w.NowMs + listener.DefaultServer.Config.ClientHeaderTimeoutMs);
     }
@@ -178,6 +185,7 @@ public sealed unsafe class ClientConnection
             var n = Transport.Receive(Fd, BufferPointer + End, BufferSize - End);
             if (n.Value > 0)
             {
+                if (End == Start) _requestStartMs = _w.NowMs;   // the first byte of a request
                 End += (int)n.Value;
                 _w.Counters.Enter(ref Phase, ClientPhase.Reading);
                 continue;
@@ -241,6 +249,7 @@ public sealed unsafe class ClientConnection
         Requests++;
         Start = next;
         State = ClientState.WaitingRequest;
+        _requestStartMs = End > Start ? _w.NowMs : -1;   // a pipelined request starts now
         _w.Counters.Enter(ref Phase, End > Start ? ClientPhase.Reading : ClientPhase.Waiting);
         if (End > Start)
         {

@@ -4,6 +4,7 @@ using RawKeepalive.Native;
 using RawKeepalive.Observability;
 using RawKeepalive.Routing;
 using RawKeepalive.Upstream;
+using RawKeepalive.Config;
 
 namespace RawKeepalive.Proxy;
 
@@ -25,15 +26,20 @@ public sealed unsafe class Exchange
     public readonly UpstreamLeg Upstream;
     public readonly LocalResponder Local;
     public readonly ExchangeVariables Variables;
+    public readonly ResponseSender Response;
 
     public ServerRuntime Server { get; private set; } = null!;
     public LocationRuntime? Location { get; private set; }
     /// <summary>Where the head starts in the client buffer.</summary>
     private int _headStart;
-    /// <summary>The head is still in the client buffer: the request can be replayed, the log can quote it.</summary>
-    public bool HeadBuffered { get; private set; }
+    /// <summary>The head and the body's first bytes are still in the client buffer: the request can be replayed.</summary>
+    public bool Replayable { get; private set; }
+    /// <summary>The head is still in the client buffer: error lines quote it, variables read it.</summary>
+    public bool HeadAvailable { get; private set; }
     /// <summary>Between Start and the log phase.</summary>
     private bool _open;
+    /// <summary>The request head could not be parsed: its length is what was received of it.</summary>
+    private bool _unparsed;
 
     // The response side.
     public bool ResponseHeadParsed;
@@ -45,6 +51,9 @@ public sealed unsafe class Exchange
     public IovecList ResponseIov;
     /// <summary>The status the client is answered with (the log phase records it).</summary>
     public int Status;
+    /// <summary>The response head's length, and the bytes of the head's gather write sent so far
+    /// (the body relay counts the rest): $bytes_sent and $body_bytes_sent.</summary>
+    public long HeadLength, HeadWriteSent;
 
     public Exchange(Worker worker, ClientConnection client)
     {
@@ -54,6 +63,7 @@ public sealed unsafe class Exchange
         Generated = new GeneratedHeads(worker, this);
         Upstream = new UpstreamLeg(worker, client, this);
         Local = new LocalResponder(worker, client, this);
+        Response = new ResponseSender(worker, client, this);
         Variables = new ExchangeVariables(client, this, worker.Config.Http.Captures);
     }
 
@@ -62,14 +72,19 @@ public sealed unsafe class Exchange
     public byte* HeadBase => _client.BufferPointer + _headStart;
     public ReadOnlySpan<byte> HeadBytes => new(HeadBase, _client.Request.HeadLength);
     private bool IsCurrent => _client.State == ClientState.Exchanging;
+    public RequestRecord Record => Variables.Record;
+
+    /// <summary>This request's error log: the location's or server's error_log where they have one.</summary>
+    public ErrorLog Log => _w.ErrorLogs.For(Location, Server);
 
     /// <summary>A whole request head is buffered: the exchange runs its phases.</summary>
     public void Start()
     {
         Begin();
         _headStart = _client.Start;
+        Record.RequestLength = Request.HeadLength;
         RequestBody.Reset(_client.Start + Request.HeadLength);
-        HeadBuffered = true;
+        Replayable = HeadAvailable = true;
         if (!Generated.RentScratch())
         {
             _w.Log.Write(LogLevel.Alert, _client.Number, "no free I/O buffers, closing client connection");
@@ -83,6 +98,9 @@ public sealed unsafe class Exchange
     {
         _open = true;
         Status = 0;
+        HeadLength = HeadWriteSent = 0;
+        _unparsed = false;
+        Record.Begin(_client.RequestStartMs);
         Upstream.Reset();
         ResponseHeadParsed = ResponseStarted = KeepClient = UpstreamReusable = false;
         ResponseBody.Reset();
@@ -155,9 +173,16 @@ public sealed unsafe class Exchange
     {
         Begin();
         _w.Log.Write(LogLevel.Info, _client.Number, $"client sent invalid request, answering {status}");
+        // What was parsed of it stays readable for the log (as nginx logs what it parsed of a bad
+        // request line); the default server answers.
+        Server = _client.Listener.DefaultServer;
         Location = null;
-        HeadBuffered = false;
+        Replayable = HeadAvailable = false;
+        _headStart = _client.Start;
+        Request.HeadLength = _client.End - _client.Start;
         Request.Method = HttpMethod.Get;
+        _unparsed = true;
+        Record.RequestLength = _client.End - _client.Start;
         // The bad head is consumed; only bytes still arriving make the close linger.
         RequestBody.Consume(_client.End);
         _client.Start = _client.End;
@@ -183,81 +208,13 @@ public sealed unsafe class Exchange
             if (!RequestBody.FlushContinue(_client.Stream, ref _client.WriteReady)) break;
             if (up is { State: UpstreamState.Active } && !RequestBody.RequestSent && !ResponseBody.Done) moved |= Upstream.PumpRequest();
             if (!IsCurrent) return true;
-            if (ResponseHeadParsed) moved |= PumpResponseOut();
+            if (ResponseHeadParsed) moved |= Response.Pump();
             else if (Upstream.Connection is { State: UpstreamState.Active } && RequestBody.HeadSent) moved |= Upstream.ReadResponseHead();
             if (!moved) break;
             movedAny = true;
         }
         if (IsCurrent) ExchangeTimeouts.Arm(this, _w.Timers, _w.NowMs, movedAny);
         return !IsCurrent;
-    }
-
-    /// <summary>Writes the head, then body bytes as they arrive; reads more when the buffer is drained.</summary>
-    private bool PumpResponseOut()
-    {
-        if (!ResponseIov.IsEmpty)
-        {
-            if (!_client.WriteReady) return false;
-            var r = _client.Stream.SendVector(ResponseIov.Current, ResponseIov.Remaining);
-            if (r.IsError)
-            {
-                if (r.IsAgain) _client.WriteReady = false;
-                else ClientWriteFailed(r.Errno);
-                return !IsCurrent;
-            }
-            ResponseStarted = true;
-            ResponseIov.Advance(r.Value);
-            return true;
-        }
-        var up = Upstream.Connection;
-        if (up is null)
-        {
-            Finish();
-            return true;
-        }
-        bool splice = Location?.Config.Proxy.Splice == true && _client.Transport.CanSplice && up.Transport.CanSplice;
-        var outcome = ResponseBody.Pump(up, _w.Slab.Pointer(up.Buffer), _client.BufferSize, _client.Stream, ref _client.WriteReady, splice);
-        ApplyBodyVerdicts(outcome, up);
-        switch (outcome & BodyOutcome.StepMask)
-        {
-            case BodyOutcome.Waiting:
-                return false;
-            case BodyOutcome.Moved:
-                return true;
-            case BodyOutcome.Finished:
-                Finish();
-                return true;
-            case BodyOutcome.AbortFlushed:
-                Abort();
-                return true;
-            case BodyOutcome.ClientWriteFailed:
-                ClientWriteFailed(ResponseBody.Errno);
-                return !IsCurrent;
-            case BodyOutcome.UpstreamClosedEarly:
-                _w.Log.Write(LogLevel.Error, _client.Number, $"upstream prematurely closed connection while reading upstream{Context(up.Peer)}");
-                Abort();
-                return true;
-            default:   // SpliceFailed
-                int errno = ResponseBody.Errno;
-                _w.Log.Write(LogLevel.Error, _client.Number, $"splice() failed ({errno}: {PosixErrors.Describe(errno)}) while reading upstream{Context(up.Peer)}");
-                Abort();
-                return true;
-        }
-    }
-
-    /// <summary>What the body's framing says of the two connections, and a malformed body's log line.</summary>
-    public void ApplyBodyVerdicts(BodyOutcome outcome, UpstreamConnection up)
-    {
-        if ((outcome & BodyOutcome.MalformedChunked) != 0)
-            _w.Log.Write(LogLevel.Error, _client.Number, $"upstream sent invalid chunked response while reading upstream{Context(up.Peer)}");
-        if ((outcome & BodyOutcome.UpstreamNotReusable) != 0) UpstreamReusable = false;
-        if ((outcome & BodyOutcome.CloseClient) != 0) KeepClient = false;
-    }
-
-    private void ClientWriteFailed(int errno)
-    {
-        _w.Log.Write(LogLevel.Info, _client.Number, $"writev() failed ({errno}: {PosixErrors.Describe(errno)}) while sending to client{Context()}");
-        Abort();
     }
 
     /// <summary>A request body found bad (logged here): answered if the client has seen no response
@@ -281,7 +238,7 @@ public sealed unsafe class Exchange
 
     /// <summary>The response is out: the upstream connection goes back to its pool when the exchange
     /// was clean, the log phase records the request, and the client waits for its next request or closes.</summary>
-    private void Finish()
+    public void Finish()
     {
         if (Upstream.Connection is { } up) Upstream.Release(UpstreamReusable && RequestBody.FullySent && up.End == ResponseBody.Scan);
         End();
@@ -318,9 +275,18 @@ public sealed unsafe class Exchange
         LogPhase();
     }
 
-    /// <summary>The log phase: the one place where a finished request is recorded (the counters of
-    /// responses by status class; the access log plugs in here).</summary>
-    private void LogPhase() => _w.Counters.Responded(Status);
+    /// <summary>The log phase: the one place where a finished request is recorded, in the counters of
+    /// responses by status class and in the location's access logs.</summary>
+    private void LogPhase()
+    {
+        var record = Record;
+        record.Status = Status;
+        record.HeaderBytesSent = HeadLength;
+        record.BytesSent = HeadWriteSent + ResponseBody.SentToClient;
+        if (!_unparsed) record.RequestLength += RequestBody.ReceivedBodyBytes;
+        _w.Counters.Responded(Status);
+        _w.AccessLogs.Record(Location, Variables);
+    }
 
     /// <summary>The client's socket reported a hang-up during the exchange. With the request complete
     /// nothing more is owed from it, so an end of stream or a reset means it went away (nginx's check
@@ -354,11 +320,15 @@ public sealed unsafe class Exchange
         return cfg.KeepaliveTimeoutMs > 0 && _client.Requests + 1 < cfg.KeepaliveRequests;
     }
 
-    /// <summary>The client buffer started over to take more body: the head is gone from it.</summary>
-    public void HeadDropped()
+    /// <summary>The client buffer started over to take more body (<paramref name="outcome"/> says whether the
+    /// head went too): the request can no longer be replayed, and without its head nothing reads it.</summary>
+    public void BodyRestarted(RequestBodyOutcome outcome)
     {
+        Replayable = false;
+        if ((outcome & RequestBodyOutcome.HeadDropped) == 0) return;
+        HeadAvailable = false;
+        Request.ForgetBytes();
         _client.Start = _headStart = 0;
-        HeadBuffered = false;
     }
 
     /// <summary>nginx's log context: ", client: …, server: …, request: "…", upstream: "…", host: "…"".</summary>

@@ -12,7 +12,7 @@ public static class LogContext
     public static string Format(Exchange x, UpstreamPeer? peer)
     {
         var req = x.Request;
-        var head = x.HeadBuffered ? x.HeadBytes : default;
+        var head = x.HeadAvailable ? x.HeadBytes : default;
         Span<byte> addr = stackalloc byte[64];
         int n = SockAddr.FormatAddress(x.Client.PeerAddress, addr);
         string requestLine = !head.IsEmpty ? Encoding.ASCII.GetString(head[..req.Target.End]) + (req.VersionMinor == 1 ? " HTTP/1.1" : " HTTP/1.0") : "";

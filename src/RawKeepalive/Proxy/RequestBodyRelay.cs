@@ -37,9 +37,13 @@ public enum RequestBodyOutcome : byte
     ClientClosed = 6,
     StepMask = 7,
 
-    /// <summary>The client buffer started over at 0 to take more body: the head is gone from it
-    /// (the connection's head offsets go to 0 and the request can no longer be replayed or quoted).</summary>
-    HeadDropped = 8,
+    /// <summary>The client buffer started over to take more body: the body's first bytes are gone, so
+    /// the request can no longer be replayed.</summary>
+    BodyRestarted = 8,
+
+    /// <summary>With <see cref="BodyRestarted"/>, the buffer started over at 0, the head is gone from it
+    /// too (only when the head leaves less than <see cref="RequestBodyRelay.MinBodyRoom"/> after it).</summary>
+    HeadDropped = 16,
 }
 
 /// <summary>The request body, one per client connection and reused by each exchange: its framing,
@@ -50,6 +54,10 @@ public enum RequestBodyOutcome : byte
 public sealed unsafe class RequestBodyRelay
 {
     private static readonly byte[] Continue100 = PinnedBytes.Ascii("HTTP/1.1 100 Continue\r\n\r\n");
+
+    /// <summary>When the buffer starts over for more body, the head stays before it if this much room is
+    /// left after it (the log and variables still read it); a larger head is given up for the room.</summary>
+    public const int MinBodyRoom = 4096;
 
     private int _start;              // first body byte, while the head is still buffered (replays start here)
     private int _pos;                // next request body byte to forward (or to skip)
@@ -66,6 +74,8 @@ public sealed unsafe class RequestBodyRelay
     private int _bufferedSent;
     private int _continueSent = -1;  // -1: none owed; else bytes of "100 Continue" already sent
     private IovecList _headIov;
+    private long _sentBytes;         // this try: every byte written upstream, head included ($upstream_bytes_sent)
+    private long _receivedBody;      // body bytes received from the client ($request_length's body part)
 
     public RequestBodyMode Mode => _mode;
     /// <summary>Every body byte has been received (not necessarily sent).</summary>
@@ -87,6 +97,10 @@ public sealed unsafe class RequestBodyRelay
     public string FailedCall { get; private set; } = "";
     /// <summary>The head's gather list (the connection builds it; the relay sends it).</summary>
     public ref IovecList HeadIov => ref _headIov;
+    /// <summary>Bytes written upstream on the current try, head included.</summary>
+    public long SentBytes => _sentBytes;
+    /// <summary>Body bytes received from the client so far.</summary>
+    public long ReceivedBodyBytes => _receivedBody;
 
     /// <summary>Every byte of the request is out, whether or not the pump has come round to noting
     /// it (a response can be read in the same turn as the last body bytes went).</summary>
@@ -99,6 +113,7 @@ public sealed unsafe class RequestBodyRelay
         _start = _pos = _scan = bodyStart;
         _headSent = _requestSent = _complete = false;
         _headBodyBytes = 0;
+        _receivedBody = 0;
         _buffered = null;
         _bufferedLength = _bufferedSent = 0;
     }
@@ -162,7 +177,11 @@ public sealed unsafe class RequestBodyRelay
         _headBodyBytes = _mode is RequestBodyMode.Length or RequestBodyMode.ChunkedPassthrough ? _scan - _pos : 0;
 
     /// <summary>The head's gather list is built: nothing of this try is sent yet.</summary>
-    public void HeadQueued() => _headSent = _requestSent = false;
+    public void HeadQueued()
+    {
+        _headSent = _requestSent = false;
+        _sentBytes = 0;
+    }
 
     /// <summary>A replay (stale connection or next peer): the body goes again from its start.</summary>
     public void Rewind()
@@ -179,12 +198,14 @@ public sealed unsafe class RequestBodyRelay
         {
             int take = (int)Math.Min(end - _scan, _unscanned);
             _scan += take;
+            _receivedBody += take;
             _unscanned -= take;
             _complete = _unscanned == 0;
             return RequestBodyOutcome.Waiting;
         }
         var status = _chunks.Skip(new ReadOnlySpan<byte>(buffer + _scan, end - _scan), out int consumed);
         _scan += consumed;
+        _receivedBody += consumed;
         if (status == ChunkStatus.Done) _complete = true;
         if (status == ChunkStatus.Error) return RequestBodyOutcome.InvalidChunked;
         if (_limit > 0 && _chunks.AnnouncedBytes > _limit) return RequestBodyOutcome.TooLarge;
@@ -263,7 +284,11 @@ public sealed unsafe class RequestBodyRelay
     {
         written = r.Value;
         failed = RequestBodyOutcome.Waiting;
-        if (!r.IsError) return true;
+        if (!r.IsError)
+        {
+            _sentBytes += written;
+            return true;
+        }
         if (r.IsAgain) up.WriteReady = false;
         else
         {
@@ -282,11 +307,12 @@ public sealed unsafe class RequestBodyRelay
         var dropped = RequestBodyOutcome.Waiting;
         if (_headSent && _pos == _scan && (_pos == end || end == size))
         {
+            int restart = size - _start >= MinBodyRoom ? _start : 0;
             int held = end - _pos;   // the start of a trailer line the decoder holds back, usually none
-            Buffer.MemoryCopy(buffer + _pos, buffer, held, held);
-            _pos = _scan = 0;
-            end = held;
-            dropped = RequestBodyOutcome.HeadDropped;
+            Buffer.MemoryCopy(buffer + _pos, buffer + restart, held, held);
+            _pos = _scan = restart;
+            end = restart + held;
+            dropped = restart == 0 ? RequestBodyOutcome.BodyRestarted | RequestBodyOutcome.HeadDropped : RequestBodyOutcome.BodyRestarted;
         }
         if (end == size) return dropped;
         var r = client.Receive(buffer + end, size - end);
@@ -324,6 +350,7 @@ public sealed unsafe class RequestBodyRelay
                     _bufferedLength += dl;
                 }
                 _pos += consumed;
+                _receivedBody += consumed;
                 if (status == ChunkStatus.NeedMore) break;   // it may hold back the start of a trailer line
             }
             if (_chunks.IsDone)

@@ -51,6 +51,9 @@ public sealed unsafe class ResponseBodyRelay
     private bool _abortAfterFlush;
     private int _pipe = -1;           // the worker pipe this exchange splices its body through, or -1
     private int _pipeBytes;           // body bytes in that pipe, not yet spliced to the client
+    private long _bodyReceived;       // body bytes received from the upstream, those that came with the head included
+    private long _readAfterHead;      // bytes received from the upstream after its head was parsed
+    private long _sentToClient;       // body bytes this relay wrote to the client
 
     /// <summary>A Content-Length body with at least this much left after the bytes that came with
     /// the head is spliced. Below it, the two splice calls cost more than recv+send of a buffer
@@ -68,6 +71,12 @@ public sealed unsafe class ResponseBodyRelay
     public bool HasPipedBytes => _pipeBytes > 0;
     /// <summary>The errno of the last <see cref="BodyOutcome.ClientWriteFailed"/> or <see cref="BodyOutcome.SpliceFailed"/>.</summary>
     public int Errno { get; private set; }
+    /// <summary>Body bytes received from the upstream ($upstream_response_length).</summary>
+    public long BodyReceived => _bodyReceived;
+    /// <summary>Bytes received from the upstream after its head (the head reader counts those before).</summary>
+    public long ReadAfterHead => _readAfterHead;
+    /// <summary>Body bytes written to the client by the relay (the head's gather write counts the rest).</summary>
+    public long SentToClient => _sentToClient;
 
     /// <summary>A new exchange: no body yet.</summary>
     public void Reset()
@@ -75,6 +84,7 @@ public sealed unsafe class ResponseBodyRelay
         _done = _abortAfterFlush = false;
         _mode = ResponseBodyMode.None;
         _scan = 0;
+        _bodyReceived = _readAfterHead = _sentToClient = 0;
     }
 
     /// <summary>A response made here: its body is whole in the head's gather list.</summary>
@@ -96,6 +106,7 @@ public sealed unsafe class ResponseBodyRelay
         _unscanned = contentLength;
         _done = mode == ResponseBodyMode.None || (mode == ResponseBodyMode.Length && contentLength == 0);
         up.Start = _scan = headLength;
+        _bodyReceived = up.End - headLength;
         return ScanBody(up, buffer);
     }
 
@@ -169,6 +180,7 @@ public sealed unsafe class ResponseBodyRelay
             var r = client.Send(buffer + up.Start, _scan - up.Start);
             if (r.IsError) return ClientWriteError(r, ref clientWriteReady);
             up.Start += (int)r.Value;
+            _sentToClient += r.Value;
             if (up.Start == _scan && _mode == ResponseBodyMode.Dechunk) return BodyOutcome.Moved | ScanBody(up, buffer);
             return BodyOutcome.Moved;
         }
@@ -182,6 +194,8 @@ public sealed unsafe class ResponseBodyRelay
         if (n.Value > 0)
         {
             up.End += (int)n.Value;
+            _bodyReceived += n.Value;
+            _readAfterHead += n.Value;
             return BodyOutcome.Moved | ScanBody(up, buffer);
         }
         if (n.IsAgain)
@@ -220,6 +234,7 @@ public sealed unsafe class ResponseBodyRelay
             var r = PipeInterop.Splice(_pipes.ReadFd(_pipe), client.Fd, _pipeBytes);
             if (r.IsError) return ClientWriteError(r, ref clientWriteReady);
             _pipeBytes -= (int)r.Value;
+            _sentToClient += r.Value;
             return BodyOutcome.Moved;
         }
         if (_unscanned == 0)
@@ -238,6 +253,8 @@ public sealed unsafe class ResponseBodyRelay
         {
             _pipeBytes = (int)n.Value;
             _unscanned -= n.Value;
+            _bodyReceived += n.Value;
+            _readAfterHead += n.Value;
             _pipes.SplicedBytes += n.Value;
             return BodyOutcome.Moved;
         }

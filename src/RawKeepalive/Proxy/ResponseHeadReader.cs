@@ -58,7 +58,7 @@ public sealed unsafe class ResponseHeadReader
             else _leg.Failed("upstream prematurely closed connection", UpstreamPhase.ReadingResponseHeader);
             return true;
         }
-        _leg.ResponseBegun();
+        _leg.Received(r.Value);
         up.End += (int)r.Value;
         var resp = _client.Response;
         while (true)
@@ -109,12 +109,13 @@ public sealed unsafe class ResponseHeadReader
         var body = _x.ResponseBody;
         _x.ResponseHeadParsed = true;
         _x.Status = resp.Status;
+        _x.Record.HeaderReceived(resp, new ReadOnlySpan<byte>(_w.Slab.Pointer(up.Buffer), resp.HeadLength), _w.NowMs);
         // An upstream that answers before the whole body is out leaves its connection out of step
         // (as nginx's request_body_sent); Finish checks again for one still sending.
         var framing = ResponseFraming.Decide(_x.Request.Method, _x.Request.VersionMinor, _x.RequestBody.FullySent, _x.ClientMayKeepAlive(), resp);
         _x.UpstreamReusable = framing.UpstreamReusable && up.Pool is not null;
         _x.KeepClient = framing.ClientKeepAlive;
-        _x.ApplyBodyVerdicts(body.Begin(up, _w.Slab.Pointer(up.Buffer), framing.Mode, resp.ContentLength, resp.HeadLength), up);
+        _x.Response.ApplyBodyVerdicts(body.Begin(up, _w.Slab.Pointer(up.Buffer), framing.Mode, resp.ContentLength, resp.HeadLength), up);
 
         if (!BuildClientHead(up))
         {
@@ -138,11 +139,16 @@ public sealed unsafe class ResponseHeadReader
         if (!ResponseHeadRewriter.TryAppendStatusLine(ref iov, resp, ub) || !generated.TryWriteServerAndDate(ref w) || !iov.Add(gen, w.Length))
             return false;
         int tail = w.Length;
-        return ResponseHeadRewriter.TryAppendKeptHeaders(ref iov, resp, ub)
+        if (!(ResponseHeadRewriter.TryAppendKeptHeaders(ref iov, resp, ub)
             && (_x.ResponseBody.Mode != ResponseBodyMode.ChunkedPassthrough || w.TryAppend(HeaderBytes.TransferEncodingChunked))
             && w.TryAppend(_x.KeepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
             && w.TryAppend("\r\n"u8)
-            && iov.Add(gen + tail, w.Length - tail)
-            && iov.Add(ub + up.Start, _x.ResponseBody.Scan - up.Start);
+            && iov.Add(gen + tail, w.Length - tail)))
+            return false;
+        _x.HeadLength = iov.RemainingBytes();
+        var headers = _x.Record.Headers;
+        headers.CaptureForwarded(resp, new ReadOnlySpan<byte>(ub, resp.HeadLength));
+        headers.CaptureGenerated(new ReadOnlySpan<byte>(gen, w.Length));
+        return iov.Add(ub + up.Start, _x.ResponseBody.Scan - up.Start);
     }
 }

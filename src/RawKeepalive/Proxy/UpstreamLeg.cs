@@ -23,6 +23,8 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     /// <summary>A byte of some response (a 1xx included) came on this try: the exchange has begun, and a
     /// failure is no longer a stale connection or a reason to try the next peer.</summary>
     private bool _responseBegun;
+    /// <summary>Bytes received on this try before the response head was parsed (the body relay counts the rest).</summary>
+    private long _received;
 
     public UpstreamLeg(Worker worker, ClientConnection client, Exchange exchange)
     {
@@ -99,7 +101,10 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     {
         Connection = up;
         _responseBegun = false;
+        _received = 0;
         _w.Upstreams.Attach(up, this, reused);
+        _x.Record.BeginTry(up.Peer.NameBytes, reused, up.Requests + 1, _w.NowMs);
+        if (up.State == UpstreamState.Active) _x.Record.Connected(_w.NowMs);
     }
 
     /// <summary>Request line and kept client headers (RequestHeadRewriter), the generated lines, the
@@ -133,7 +138,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         var up = Connection!;
         var body = _x.RequestBody;
         var outcome = body.Pump(up, _client.BufferPointer, _client.BufferSize, ref _client.End, _client.Stream, ref _client.ReadReady);
-        if ((outcome & RequestBodyOutcome.HeadDropped) != 0) _x.HeadDropped();
+        if ((outcome & RequestBodyOutcome.BodyRestarted) != 0) _x.BodyRestarted(outcome);
         switch (outcome & RequestBodyOutcome.StepMask)
         {
             case RequestBodyOutcome.Waiting:
@@ -179,8 +184,12 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     /// <summary>Reads the response head; true when something moved.</summary>
     public bool ReadResponseHead() => _head.Read(Connection!);
 
-    /// <summary>The first byte of a response (a 1xx included) arrived on this try.</summary>
-    public void ResponseBegun() => _responseBegun = true;
+    /// <summary><paramref name="bytes"/> of a response (a 1xx included) arrived on this try.</summary>
+    public void Received(long bytes)
+    {
+        _responseBegun = true;
+        _received += bytes;
+    }
 
     public bool HasResponseBegun => _responseBegun;
 
@@ -194,9 +203,9 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         var location = _x.Location!;
         bool beforeResponse = !_responseBegun;
         bool replay = HttpMethods.IsIdempotent(_x.Request.Method) || location.Config.Proxy.NextUpstreamNonIdempotent;
-        var failure = new UpstreamFailure(phase, timedOut, up.Reused, beforeResponse, replay && _x.HeadBuffered);
+        var failure = new UpstreamFailure(phase, timedOut, up.Reused, beforeResponse, replay && _x.Replayable);
         bool allowed = timedOut ? location.Config.Proxy.NextUpstreamTimeout : location.Config.Proxy.NextUpstreamError;
-        Release(reusable: false, UpstreamCloseReason.ErrorMidExchange);
+        Release(reusable: false, UpstreamCloseReason.ErrorMidExchange, timedOut ? 504 : 502);
 
         var decision = _tries.Decide(failure, allowed, location.Group!.Peers.Length);
         if (decision == RetryDecision.FreshConnection)
@@ -224,7 +233,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     /// client answered <paramref name="status"/>, no retry.</summary>
     public void FailBeforeResponse(int status)
     {
-        Release(reusable: false, UpstreamCloseReason.ErrorMidExchange);
+        Release(reusable: false, UpstreamCloseReason.ErrorMidExchange, status);
         if (_x.ResponseStarted) _x.Abort();
         else _x.Local.Respond(status, close: !_x.RequestBody.Complete);
     }
@@ -238,12 +247,25 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     /// <summary>Ends the exchange's hold on its upstream connection: back to the pool when the exchange
     /// left it reusable and its limits allow, else closed with <paramref name="failure"/> (when not
     /// <paramref name="reusable"/>) or the limit that retired it.</summary>
-    public void Release(bool reusable, UpstreamCloseReason failure = UpstreamCloseReason.NotReusable)
+    /// <param name="failedStatus">For a try that failed before a response: nginx's 502 (error) or 504 (timeout) in $upstream_status.</param>
+    public void Release(bool reusable, UpstreamCloseReason failure = UpstreamCloseReason.NotReusable, int failedStatus = 0)
     {
         var up = Connection!;
         Connection = null;
+        EndTry(failedStatus);
         _x.ResponseBody.ReturnPipe();   // the body was spliced from this connection: the exchange is over
         _w.Upstreams.Release(up, reusable, failure, _w.Stopping, _w.NowMs);
+    }
+
+    /// <summary>The try's figures for the $upstream_* variables: bytes each way, the body's length, its time.</summary>
+    private void EndTry(int failedStatus)
+    {
+        ref var t = ref _x.Record.Current;
+        var body = _x.ResponseBody;
+        t.BytesSent = _x.RequestBody.SentBytes;
+        t.BytesReceived = _received + (_x.ResponseHeadParsed ? body.ReadAfterHead : 0);
+        if (_x.ResponseHeadParsed) t.ResponseLength = body.BodyReceived;
+        _x.Record.TryEnded(_w.NowMs, failedStatus);
     }
 
     /// <summary>Its upstream connection became readable or writable: the exchange moves on.</summary>
@@ -257,6 +279,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         else
         {
             up.State = UpstreamState.Active;
+            _x.Record.Connected(_w.NowMs);
             _w.Timers.Cancel(up.Slot);
         }
         _client.Advance();

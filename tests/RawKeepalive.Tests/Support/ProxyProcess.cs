@@ -47,6 +47,7 @@ public sealed class ProxyProcess : IDisposable
         ConfigPath = Path.Combine(Prefix, "conf", ConfigFileName);
         ConfigText = Render(template, Prefix, Port, Port2, backend, backend2, preamble, master);
         File.WriteAllText(ConfigPath, ConfigText);
+        _pidFileExpected = ConfigText.Contains(PidFilePath, StringComparison.Ordinal) && environment?.ContainsKey("RAWKEEPALIVE_PID") != true;
 
         var start = new ProcessStartInfo(BinaryPath)
         {
@@ -315,11 +316,31 @@ public sealed class ProxyProcess : IDisposable
         {
             if (_process.HasExited)
                 return $"{Path.GetFileName(BinaryPath)} exited with code {_process.ExitCode} before listening on port {Port}";
-            if (Accepts(Port) && (!port2 || Accepts(Port2)))
+            // Ready as nginx's test suite has it: listening, and the pid file written (it comes after
+            // the listen sockets, while the worker is being built, so a test reading it must wait too).
+            if (Accepts(Port) && (!port2 || Accepts(Port2)) && PidFileWritten())
                 return null;
             Thread.Sleep(50);
         }
         return $"{Path.GetFileName(BinaryPath)} did not listen on port {Port} within {StartTimeout.TotalSeconds} s";
+    }
+
+    /// <summary>Whether <see cref="PidFilePath"/> is where this process writes its pid (the config names it
+    /// and the environment does not move it).</summary>
+    private readonly bool _pidFileExpected;
+
+    /// <summary>The pid file holds a pid, or none is expected at <see cref="PidFilePath"/>.</summary>
+    private bool PidFileWritten()
+    {
+        if (!_pidFileExpected) return true;
+        try
+        {
+            return File.Exists(PidFilePath) && File.ReadAllText(PidFilePath).Trim().Length > 0;
+        }
+        catch (IOException)
+        {
+            return false;   // being written
+        }
     }
 
     /// <summary>Whether something accepts TCP connections on loopback <paramref name="port"/>.</summary>
