@@ -87,7 +87,7 @@ public sealed unsafe class Exchange
         Replayable = HeadAvailable = true;
         if (!Generated.RentScratch())
         {
-            _w.Log.Write(LogLevel.Alert, _client.Number, "no free I/O buffers, closing client connection");
+            Log.Write(LogLevel.Alert, _client.Number, "no free I/O buffers, closing client connection");
             _client.Close();
             return;
         }
@@ -135,7 +135,7 @@ public sealed unsafe class Exchange
         var limit = Location.Config.ClientMaxBodySize;
         if (limit > 0 && req.ContentLength > limit)
         {
-            _w.Log.Write(LogLevel.Error, _client.Number, $"client intended to send too large body: {req.ContentLength} bytes{Context()}");
+            Log.Write(LogLevel.Error, _client.Number, $"client intended to send too large body: {req.ContentLength} bytes{Context()}");
             Local.Respond(413, close: true);
             return false;
         }
@@ -146,7 +146,7 @@ public sealed unsafe class Exchange
     private bool AccessPhase()
     {
         if (Location!.Config.Access is not { } access || Config.AccessRule.Allows(access, _client.PeerAddress)) return true;
-        _w.Log.Write(LogLevel.Error, _client.Number, $"access forbidden by rule{Context()}");
+        Log.Write(LogLevel.Error, _client.Number, $"access forbidden by rule{Context()}");
         Local.Respond(403, close: false);
         return false;
     }
@@ -172,7 +172,7 @@ public sealed unsafe class Exchange
     public void RespondToBadRequest(int status)
     {
         Begin();
-        _w.Log.Write(LogLevel.Info, _client.Number, $"client sent invalid request, answering {status}");
+        Log.Write(LogLevel.Info, _client.Number, $"client sent invalid request, answering {status}");
         // What was parsed of it stays readable for the log (as nginx logs what it parsed of a bad
         // request line); the default server answers.
         Server = _client.Listener.DefaultServer;
@@ -224,12 +224,12 @@ public sealed unsafe class Exchange
         int status;
         if (step == RequestBodyOutcome.InvalidChunked)
         {
-            _w.Log.Write(LogLevel.Info, _client.Number, $"client sent invalid chunked body{Context()}");
+            Log.Write(LogLevel.Info, _client.Number, $"client sent invalid chunked body{Context()}");
             status = 400;
         }
         else
         {
-            _w.Log.Write(LogLevel.Error, _client.Number, $"client intended to send too large chunked body: {RequestBody.AnnouncedBytes}+ bytes{Context()}");
+            Log.Write(LogLevel.Error, _client.Number, $"client intended to send too large chunked body: {RequestBody.AnnouncedBytes}+ bytes{Context()}");
             status = 413;
         }
         if (ResponseStarted) Abort();
@@ -297,7 +297,7 @@ public sealed unsafe class Exchange
         if (!RequestBody.Complete) return;   // the body's reader sees the end itself
         var peek = SocketInterop.Peek(_client.Fd);
         if (peek.Value > 0 || peek.IsAgain) return;
-        _w.Log.Write(LogLevel.Info, _client.Number, $"client prematurely closed connection, so upstream connection is closed too{Context()}");
+        Log.Write(LogLevel.Info, _client.Number, $"client prematurely closed connection, so upstream connection is closed too{Context()}");
         if (!ResponseStarted) Status = 499;
         Abort();
     }
@@ -305,7 +305,7 @@ public sealed unsafe class Exchange
     public void OnClientTimeout()
     {
         string phase = ResponseHeadParsed ? "sending to client" : "reading client request body";
-        _w.Log.Write(LogLevel.Info, _client.Number, $"client timed out (110: Connection timed out) while {phase}{Context()}");
+        Log.Write(LogLevel.Info, _client.Number, $"client timed out (110: Connection timed out) while {phase}{Context()}");
         if (!ResponseStarted) Status = 408;
         Abort();
     }

@@ -89,12 +89,12 @@ public sealed unsafe class GeneratedHeads
         {
             if (length - measured.ClientBytes <= cap)
             {
-                _w.Log.Write(LogLevel.Info, _x.Client.Number, $"client sent too large request header: the {what} would take {length} bytes, over generated_headers_max_size {cap}{_x.Context()}");
+                _x.Log.Write(LogLevel.Info, _x.Client.Number, $"client sent too large request header: the {what} would take {length} bytes, over generated_headers_max_size {cap}{_x.Context()}");
                 _x.Local.Respond(431, close: true);
             }
             else
             {
-                _w.Log.Write(LogLevel.Error, _x.Client.Number, $"the {what} would take {length} bytes, over generated_headers_max_size {cap}{_x.Context()}");
+                _x.Log.Write(LogLevel.Error, _x.Client.Number, $"the {what} would take {length} bytes, over generated_headers_max_size {cap}{_x.Context()}");
                 _x.Local.Respond(500, close: true);
             }
             return false;
@@ -119,7 +119,7 @@ public sealed unsafe class GeneratedHeads
     /// ours, never the client's. Answered 500 before anything goes upstream.</summary>
     public void FailInternally(string what)
     {
-        _w.Log.Write(LogLevel.Alert, _x.Client.Number, $"internal error: {what}{_x.Context()}");
+        _x.Log.Write(LogLevel.Alert, _x.Client.Number, $"internal error: {what}{_x.Context()}");
         _x.Local.Respond(500, close: true);
     }
 

@@ -92,7 +92,7 @@ public sealed unsafe class ResponseHeadReader
             for (int i = 0; i < resp.HeaderCount; i++)
             {
                 if (resp.IsIgnored(i))
-                    _w.Log.Write(LogLevel.Warn, _client.Number, $"{resp.IgnoredMessage(parsed, i)} while reading response header from upstream{_x.Context(up.Peer)}");
+                    _x.Log.Write(LogLevel.Warn, _client.Number, $"{resp.IgnoredMessage(parsed, i)} while reading response header from upstream{_x.Context(up.Peer)}");
             }
         }
         Begin(up);
@@ -100,7 +100,7 @@ public sealed unsafe class ResponseHeadReader
     }
 
     private void LogError(string what, UpstreamConnection up) =>
-        _w.Log.Write(LogLevel.Error, _client.Number, $"{what} while reading response header from upstream{_x.Context(up.Peer)}");
+        _x.Log.Write(LogLevel.Error, _client.Number, $"{what} while reading response header from upstream{_x.Context(up.Peer)}");
 
     /// <summary>Decides framing and connection reuse, and builds the client's response head.</summary>
     private void Begin(UpstreamConnection up)

@@ -56,12 +56,12 @@ public sealed unsafe class ResponseSender(Worker worker, ClientConnection client
                 ClientWriteFailed(_x.ResponseBody.Errno);
                 return _client.State != ClientState.Exchanging;
             case BodyOutcome.UpstreamClosedEarly:
-                _w.Log.Write(LogLevel.Error, _client.Number, $"upstream prematurely closed connection while reading upstream{_x.Context(up.Peer)}");
+                _x.Log.Write(LogLevel.Error, _client.Number, $"upstream prematurely closed connection while reading upstream{_x.Context(up.Peer)}");
                 _x.Abort();
                 return true;
             default:   // SpliceFailed
                 int errno = _x.ResponseBody.Errno;
-                _w.Log.Write(LogLevel.Error, _client.Number, $"splice() failed ({errno}: {PosixErrors.Describe(errno)}) while reading upstream{_x.Context(up.Peer)}");
+                _x.Log.Write(LogLevel.Error, _client.Number, $"splice() failed ({errno}: {PosixErrors.Describe(errno)}) while reading upstream{_x.Context(up.Peer)}");
                 _x.Abort();
                 return true;
         }
@@ -71,14 +71,14 @@ public sealed unsafe class ResponseSender(Worker worker, ClientConnection client
     public void ApplyBodyVerdicts(BodyOutcome outcome, UpstreamConnection up)
     {
         if ((outcome & BodyOutcome.MalformedChunked) != 0)
-            _w.Log.Write(LogLevel.Error, _client.Number, $"upstream sent invalid chunked response while reading upstream{_x.Context(up.Peer)}");
+            _x.Log.Write(LogLevel.Error, _client.Number, $"upstream sent invalid chunked response while reading upstream{_x.Context(up.Peer)}");
         if ((outcome & BodyOutcome.UpstreamNotReusable) != 0) _x.UpstreamReusable = false;
         if ((outcome & BodyOutcome.CloseClient) != 0) _x.KeepClient = false;
     }
 
     private void ClientWriteFailed(int errno)
     {
-        _w.Log.Write(LogLevel.Info, _client.Number, $"writev() failed ({errno}: {PosixErrors.Describe(errno)}) while sending to client{_x.Context()}");
+        _x.Log.Write(LogLevel.Info, _client.Number, $"writev() failed ({errno}: {PosixErrors.Describe(errno)}) while sending to client{_x.Context()}");
         _x.Abort();
     }
 }

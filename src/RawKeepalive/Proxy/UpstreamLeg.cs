@@ -77,7 +77,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
                 _w.Counters.UpstreamOpened(group);
                 break;
             }
-            if (outOfSlots) _w.Log.Write(LogLevel.Alert, _client.Number, $"{_w.Config.WorkerConnections} worker_connections are not enough");
+            if (outOfSlots) _x.Log.Write(LogLevel.Alert, _client.Number, $"{_w.Config.WorkerConnections} worker_connections are not enough");
             LogError(Describe("connect() failed", errno), UpstreamPhase.Connecting, peer);
             if (!_tries.TryNextPeer(group.Peers.Length))
             {
@@ -88,7 +88,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         var up = Connection!;
         if (up.Buffer < 0)
         {
-            _w.Log.Write(LogLevel.Alert, _client.Number, "no free I/O buffers for the upstream connection");
+            _x.Log.Write(LogLevel.Alert, _client.Number, "no free I/O buffers for the upstream connection");
             _x.Local.Respond(502, close: true);
             return;
         }
@@ -149,7 +149,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
                 Failed(Describe(body.FailedCall, body.Errno), UpstreamPhase.SendingRequest);
                 return Connection != up;
             case RequestBodyOutcome.ClientClosed:
-                _w.Log.Write(LogLevel.Info, _client.Number, $"client prematurely closed connection while sending request body{_x.Context()}");
+                _x.Log.Write(LogLevel.Info, _client.Number, $"client prematurely closed connection while sending request body{_x.Context()}");
                 _x.Abort();
                 return true;
             default:   // InvalidChunked, TooLarge: the state moved either way
@@ -170,7 +170,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
                 _x.Local.Respond(400, close: true);
                 return true;
             case RequestBodyOutcome.TooLarge:
-                _w.Log.Write(LogLevel.Error, _client.Number, $"client intended to send too large chunked body{_x.Context()}");
+                _x.Log.Write(LogLevel.Error, _client.Number, $"client intended to send too large chunked body{_x.Context()}");
                 _x.Local.Respond(413, close: true);
                 return true;
             case RequestBodyOutcome.ClientClosed:
@@ -214,7 +214,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
             up.Group.Stats.CountStaleRetry();
             peer.Stats.CountStaleRetry();
             _x.RequestBody.Rewind();   // a de-chunked body is all in memory: it goes again whole
-            _w.Log.Write(LogLevel.Info, _client.Number, $"{reason} on a reused keepalive connection to {peer.Name}, retrying on a new connection");
+            _x.Log.Write(LogLevel.Info, _client.Number, $"{reason} on a reused keepalive connection to {peer.Name}, retrying on a new connection");
             Connect(fresh: true);
             return;
         }
@@ -239,7 +239,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     }
 
     private void LogError(string reason, UpstreamPhase phase, UpstreamPeer peer) =>
-        _w.Log.Write(LogLevel.Error, _client.Number, $"{reason} while {UpstreamTries.Describe(phase)}{_x.Context(peer)}");
+        _x.Log.Write(LogLevel.Error, _client.Number, $"{reason} while {UpstreamTries.Describe(phase)}{_x.Context(peer)}");
 
     /// <summary>"what (errno: description)", as nginx words a failed system call.</summary>
     public static string Describe(string what, int errno) => $"{what} ({errno}: {PosixErrors.Describe(errno)})";
@@ -291,7 +291,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         var up = Connection!;
         if (_x.ResponseHeadParsed)
         {
-            _w.Log.Write(LogLevel.Error, _client.Number, $"upstream timed out (110: Connection timed out) while reading upstream{_x.Context(up.Peer)}");
+            _x.Log.Write(LogLevel.Error, _client.Number, $"upstream timed out (110: Connection timed out) while reading upstream{_x.Context(up.Peer)}");
             _x.Abort();
             return;
         }

@@ -13,7 +13,7 @@ namespace RawKeepalive.Tests.Support;
 /// <para>Query parameters: <c>size=N</c> body of <see cref="Body"/>(N); <c>chunked=1</c> chunked body;
 /// <c>status=S</c> (no body for 1xx, 204, 304 and HEAD); <c>close=1</c> answer with
 /// <c>Connection: close</c> and close; <c>nolength=1</c> body delimited by close; <c>interim=1</c> send a
-/// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>hold=1</c> wait until the test calls
+/// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>bodydelay=MS</c> wait between head and body; <c>hold=1</c> wait until the test calls
 /// <see cref="ReleaseHeld"/> (an exchange in flight for exactly as long as the test needs); <c>hang=1</c> never answer;
 /// <c>extra=N</c> N bytes beyond the announced body; <c>truncate=N</c> only N body bytes, then close.
 /// Path <c>/echo</c> answers with the request body, <c>X-Body-Length</c> and, when the body came
@@ -312,6 +312,15 @@ public sealed class TestBackend : IDisposable
         {
             SendAll(socket, wire.GetBuffer().AsSpan(0, Math.Min(length, head.Length + truncate)));
             return false;
+        }
+        if (Query("bodydelay", 0) is > 0 and int bodyDelay && sendBody)
+        {
+            // The head now, the body later: a response whose header and response times differ.
+            int headBytes = Encoding.Latin1.GetByteCount(head.ToString());
+            SendAll(socket, wire.GetBuffer().AsSpan(0, headBytes));
+            Thread.Sleep(bodyDelay);
+            SendAll(socket, wire.GetBuffer().AsSpan(headBytes, length - headBytes));
+            return keepAlive;
         }
         SendAll(socket, wire.GetBuffer().AsSpan(0, length));
         return keepAlive;
