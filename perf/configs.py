@@ -126,10 +126,14 @@ error_log {dir}/rawkeepalive.error.log error;
 worker_rlimit_nofile 16384;
 """
         temp = ""
+    # ACCESS_LOG=1: both proxies write the combined access log, buffered as a busy site would
+    # (the logs issue's cost check); otherwise neither logs.
+    access = (f"access_log {dir}/{server}.access.log combined buffer=64k flush=1s;"
+              if os.environ.get("ACCESS_LOG") == "1" else "access_log off;")
     return f"""\
 {main}events {{ worker_connections 8192; }}
 http {{
-    access_log off;
+    {access}
 {"    keepalive_defaults legacy;" + chr(10) if legacy else ""}{temp}    client_max_body_size 2m;
     upstream app_backend {{
         server 127.0.0.1:{backend_port};
