@@ -96,6 +96,7 @@ public static class DirectiveTable
         // location
         new("proxy_pass", Location, 1, 1, false, Done, Once: true),
         new("stub_status", Location, 0, 1, false, Done, Once: true),
+        new("metrics", Location, 0, 0, false, Done, Once: true),   // ours: Prometheus's text format
 
         // http, server, location: access
         new("allow", HttpServerLocation, 1, 1, false, Done),

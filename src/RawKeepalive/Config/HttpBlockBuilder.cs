@@ -44,6 +44,7 @@ internal sealed class HttpBlockBuilder
         public ProxyPassTarget? ProxyPass;
         public ReturnConfig? Return;
         public bool StubStatus;
+        public bool Metrics;
     }
 
     /// <param name="prefix">The -p prefix: relative log paths are under it.</param>
@@ -159,10 +160,21 @@ internal sealed class HttpBlockBuilder
                 case "stub_status":
                     if (d.Args.Count == 1) DirectiveArgs.Flag(d);   // the old "stub_status on;" form
                     location.StubStatus = true;
+                    OneStatusPage(location, d);
+                    break;
+                case "metrics":
+                    location.Metrics = true;
+                    OneStatusPage(location, d);
                     break;
                 default: ApplyLevelDirective(d, location.Settings, "location"); break;
             }
         }
+    }
+
+    /// <summary>A location answers with one page: stub_status's or the metrics.</summary>
+    private static void OneStatusPage(LocationDraft location, ConfigDirective d)
+    {
+        if (location.StubStatus && location.Metrics) throw ConfigError.At("\"metrics\" and \"stub_status\" in one location", d);
     }
 
     private static (string Path, LocationMatch Match) LocationPath(ConfigDirective d)
@@ -265,7 +277,7 @@ internal sealed class HttpBlockBuilder
             var settings = location.Settings.InheritFrom(outer);
             var config = FinishLocation(location.Path, location.Match, location.Where, settings,
                 draft.Return ?? location.Return, draft.Return is null ? location.ProxyPass : null, registry,
-                location.Regex, location.Parent is null ? null : effective[location.Parent].Config, location.StubStatus);
+                location.Regex, location.Parent is null ? null : effective[location.Parent].Config, location.StubStatus, location.Metrics);
             effective[location] = (settings, config);
             locations.Add(config);
         }
@@ -298,7 +310,7 @@ internal sealed class HttpBlockBuilder
 
     private LocationConfig FinishLocation(string path, LocationMatch match, ConfigDirective where, LevelSettings s,
         ReturnConfig? ret, ProxyPassTarget? pass, UpstreamRegistry registry,
-        System.Text.RegularExpressions.Regex? regex, LocationConfig? parent, bool stubStatus = false)
+        System.Text.RegularExpressions.Regex? regex, LocationConfig? parent, bool stubStatus = false, bool metrics = false)
     {
         var d = ConfigDefaults.Location;
         var p = d.Proxy;
@@ -336,6 +348,7 @@ internal sealed class HttpBlockBuilder
             SendTimeoutMs = s.SendTimeoutMs ?? d.SendTimeoutMs,
             ClientMaxBodySize = s.ClientMaxBodySize ?? d.ClientMaxBodySize,
             StubStatus = stubStatus && ret is null,
+            Metrics = metrics && ret is null,
             Access = s.Access,
             AccessLogs = AccessLogsOf(s, where),
             ErrorLogs = s.ErrorLogs,

@@ -147,6 +147,8 @@ public sealed class LocationConfig
     public long ClientMaxBodySize { get; init; } = 1024 * 1024;          // 0 = unlimited
     /// <summary><c>stub_status;</c>: the location answers with the server-wide connection counters.</summary>
     public bool StubStatus { get; init; }
+    /// <summary><c>metrics;</c> (ours): the location answers with the shared counters in Prometheus's text format.</summary>
+    public bool Metrics { get; init; }
     /// <summary>allow/deny rules in order, the first match decides (nginx's access module); null = no rules.</summary>
     public IReadOnlyList<AccessRule>? Access { get; init; }
     /// <summary>access_log after nginx's inheritance (an empty list: off); the default when none is given anywhere.</summary>
