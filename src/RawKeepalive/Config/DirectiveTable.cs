@@ -43,6 +43,8 @@ public static class DirectiveTable
         // http
         new("upstream", HttpBlock, 1, 1, true, Done, Opens: UpstreamBlock),
         new("server", HttpBlock, 0, 0, true, Done, Opens: Server),
+        new("keepalive_doctor", HttpBlock, 1, 1, false, Done, Once: true),            // ours: the runtime check of keepalive
+        new("keepalive_doctor_interval", HttpBlock, 1, 1, false, Done, Once: true),   // ours
         new("keepalive_defaults", HttpBlock, 1, 1, false, Done, Once: true),
         new("log_format", HttpBlock, 2, Many, false, Done),
         new("map", HttpBlock, 2, 2, true, Done, Opens: Map),

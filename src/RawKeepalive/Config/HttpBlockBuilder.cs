@@ -6,6 +6,8 @@ namespace RawKeepalive.Config;
 internal sealed class HttpBlockBuilder
 {
     private bool _legacy;
+    private bool _doctor = true;
+    private long _doctorIntervalMs = ConfigDefaults.KeepaliveDoctorIntervalMs;
     private readonly LevelSettings _http = new();
     private readonly List<UpstreamDraft> _upstreams = [];
     private readonly List<ServerDraft> _servers = [];
@@ -69,6 +71,11 @@ internal sealed class HttpBlockBuilder
         {
             switch (d.Name)
             {
+                case "keepalive_doctor": _doctor = DirectiveArgs.Flag(d); break;
+                case "keepalive_doctor_interval":
+                    _doctorIntervalMs = DirectiveArgs.TimeMs(d);
+                    if (_doctorIntervalMs <= 0) throw DirectiveArgs.InvalidValue(d);
+                    break;
                 case "keepalive_defaults":
                     _legacy = d.Args[0] switch
                     {
@@ -242,6 +249,7 @@ internal sealed class HttpBlockBuilder
         {
             LegacyKeepaliveDefaults = _legacy, Upstreams = registry.All, Servers = servers, Maps = _maps,
             LogFormats = _logs.Formats, AccessLogLists = NumberAccessLogLists(servers), Captures = _captures,
+            KeepaliveDoctor = _doctor, KeepaliveDoctorIntervalMs = _doctorIntervalMs,
         };
     }
 

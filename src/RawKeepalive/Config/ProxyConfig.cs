@@ -39,6 +39,11 @@ public sealed class HttpConfig
     /// <summary><c>keepalive_defaults legacy;</c>: the pre-1.29.7 defaults (HTTP/1.0 upstream,
     /// "Connection: close", no pool without "keepalive").</summary>
     public bool LegacyKeepaliveDefaults { get; init; }
+    /// <summary><c>keepalive_doctor on|off</c> (ours, default on): each worker checks every upstream's reuse
+    /// once per <see cref="KeepaliveDoctorIntervalMs"/> and says in a [warn] line why it is poor.</summary>
+    public bool KeepaliveDoctor { get; init; } = true;
+    /// <summary><c>keepalive_doctor_interval</c> (ours, default 60s).</summary>
+    public long KeepaliveDoctorIntervalMs { get; init; } = ConfigDefaults.KeepaliveDoctorIntervalMs;
     public required IReadOnlyList<UpstreamConfig> Upstreams { get; init; }
     public required IReadOnlyList<ServerConfig> Servers { get; init; }
     /// <summary>map blocks, in file order.</summary>

@@ -49,7 +49,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     private long _loopAllocatedBytes;
     /// <summary>Draining or stopping: responses say "Connection: close" and no upstream connection is kept.</summary>
     public bool Stopping { get; private set; }
-    /// <summary>The counters and the metrics page.</summary>
+    /// <summary>The counters, the metrics page and the keepalive doctor.</summary>
     public WorkerMetrics Figures { get; }
     public CounterSlot Counters => Figures.Counters;
     /// <summary>The server-wide counters stub_status and the metrics page read.</summary>
@@ -95,7 +95,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
             foreach (var s in l.Servers)
                 foreach (var loc in s.Locations)
                     if (loc.Group is not null && !groups.Contains(loc.Group)) groups.Add(loc.Group);
-        Figures = new WorkerMetrics(segment, counterSlot, groups, log);
+        Figures = new WorkerMetrics(segment, counterSlot, config, groups, log, NowMs);
     }
 
     /// <summary>Worker processes: <paramref name="fd"/> is the read end of a pipe the master never writes
@@ -157,6 +157,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         Upstreams.ExpireIdle(NowMs);
         if (NowMs >= AccessLogs.NextFlushDueMs) AccessLogs.FlushDue(NowMs);
         _acceptor.AfterBatch();
+        Figures.Doctor.Tick(NowMs);
         if (Slab.TrimDue && NowMs >= _nextTrimMs)
         {
             _nextTrimMs = NowMs + TrimIntervalMs;
@@ -200,12 +201,13 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     }
 
     /// <summary>The worker's own deadlines: the next buffer trim, the drain's grace and shutdown
-    /// timeout, the next pooled connection's expiry, the next access log buffer's flush= time.</summary>
+    /// timeout, the next pooled connection's expiry, the next access log buffer's flush= time, the
+    /// keepalive doctor's next look.</summary>
     long ILoopHandler.NextDeadlineMs
     {
         get
         {
-            long due = Math.Min(Upstreams.NextExpiryMs, AccessLogs.NextFlushDueMs);
+            long due = Math.Min(Math.Min(Upstreams.NextExpiryMs, AccessLogs.NextFlushDueMs), Figures.Doctor.DueMs);
             if (Slab.TrimDue) due = Math.Min(due, Math.Clamp(_nextTrimMs, NowMs, NowMs + TrimIntervalMs));
             if (_drainStartMs >= 0)
             {

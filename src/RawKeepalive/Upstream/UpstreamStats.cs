@@ -8,7 +8,8 @@ namespace RawKeepalive.Upstream;
 /// reason, open and idle connections, responses by status class, connect, header and response times,
 /// and requests per connection. Written by the worker's loop thread only, so plain stores. A peer's
 /// figures are bound to its entry in the worker's slot of the shared counters (<see cref="Bind"/>),
-/// where the metrics page sums them over every worker; a group's stay in the worker's memory.</summary>
+/// where the metrics page sums them over every worker; a group's stay in the worker's memory (the
+/// keepalive doctor reads them).</summary>
 public sealed unsafe class UpstreamStats
 {
     public static readonly int ReasonCount = ReasonLabels.Length;

@@ -139,6 +139,9 @@ public sealed class SharedCountersTests
             Assert.That(UpstreamStats.ReasonCount, Is.EqualTo(Enum.GetValues<UpstreamCloseReason>().Length).And.LessThanOrEqualTo(UpstreamFigures.ReasonCapacity));
             Assert.That(UpstreamFigures.ReasonLabels[(int)UpstreamCloseReason.ClosedWhileIdle], Is.EqualTo("closed_while_idle"));
             Assert.That(UpstreamFigures.ReasonLabels[(int)UpstreamCloseReason.PoolFull], Is.EqualTo("pool_full"));
+            Assert.That(KeepaliveDiagnosis.Duration(60_000), Is.EqualTo("60s"));
+            Assert.That(KeepaliveDiagnosis.Duration(3_600_000), Is.EqualTo("1h"));
+            Assert.That(KeepaliveDiagnosis.Duration(500), Is.EqualTo("500ms"));
         });
     }
 }
