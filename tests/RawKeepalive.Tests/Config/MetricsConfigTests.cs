@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using RawKeepalive.Routing;
 using static RawKeepalive.Tests.Config.ConfigText;
 
 namespace RawKeepalive.Tests.Config;
@@ -21,13 +20,10 @@ public sealed class MetricsConfigTests
     }
 
     [Test]
-    public void AMetricsLocation_IsItsContent_EvenWithProxyPass()
+    public void AMetricsLocation()
     {
-        var location = OnlyLocation(LoadHttp(Server + "location /m { metrics; proxy_pass http://b; }\n}"));
-        Assert.That(location.Metrics, Is.True);
-        var groups = new Dictionary<RawKeepalive.Config.UpstreamConfig, RawKeepalive.Upstream.UpstreamGroup>();
-        groups[location.ProxyPass!.Upstream] = new(location.ProxyPass.Upstream, 16);
-        Assert.That(new LocationRuntime(location, groups, 16).Content, Is.EqualTo(ContentKind.Metrics));
+        Assert.That(OnlyLocation(LoadHttp(Server + "location /m { metrics; }\n}")).Metrics, Is.True);
+        Assert.That(OnlyLocation(LoadHttp(Server + "location /m { stub_status; }\n}")).Metrics, Is.False);
     }
 
     [TestCase("keepalive_doctor maybe;", "invalid value \"maybe\" in \"keepalive_doctor\" directive, it must be \"on\" or \"off\" in t.conf:3")]

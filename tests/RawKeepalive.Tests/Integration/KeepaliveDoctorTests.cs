@@ -12,23 +12,8 @@ public sealed class KeepaliveDoctorTests : ProxyTestBase
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
 
-    private static string Config(string upstream, string location = "", string http = "keepalive_doctor_interval 1s;") => $$"""
-        events { worker_connections 1024; }
-        http {
-            {{http}}
-            upstream app_backend {
-                server 127.0.0.1:{BACKEND};
-                {{upstream}}
-            }
-            server {
-                listen 127.0.0.1:{PORT};
-                location / {
-                    proxy_pass http://app_backend;
-                    {{location}}
-                }
-            }
-        }
-        """;
+    private static string Config(string upstream, string location = "", string http = "keepalive_doctor_interval 1s;") =>
+        Configs.With(upstream, location, http: http);
 
     /// <summary>The line's start: the upstream, the figure, the dominant reason.</summary>
     private static string Figure(string reason) =>
@@ -93,63 +78,37 @@ public sealed class KeepaliveDoctorTests : ProxyTestBase
             });
     }
 
-    [Test]
-    public void AnUpstreamAnsweringConnectionClose_FixTheUpstream()
+    private const string Mistake1 = "(Mistake 1: keepalive without proxy_http_version 1.1 and an empty Connection header)";
+
+    /// <summary>Four clients, ten requests each a round: every request closes its connection, for the reason the case names.</summary>
+    private static IEnumerable<TestCaseData> EveryRequestOpens()
     {
-        var proxy = StartProxy(Config("keepalive 32;"), StartBackend());
-        AssertDiagnosis(proxy, Line("not_reusable",
+        static TestCaseData Case(string name, string upstream, string location, string http, string target, string reason, string causeAndFix) =>
+            new TestCaseData(upstream, location, http, target, reason, causeAndFix).SetName(name);
+        const string Interval = "keepalive_doctor_interval 1s;";
+        yield return Case("AnUpstreamAnsweringConnectionClose_FixTheUpstream", "keepalive 32;", "", Interval, "/?close=1", "not_reusable",
             "the upstream answered \"Connection: close\" or HTTP/1.0; fix: make the upstream keep connections alive " +
-            "(HTTP/1.1 without \"Connection: close\"), and keep \"proxy_http_version 1.1\""),
-            () => Load(proxy, clients: 4, each: 10, target: "/?close=1"));
-    }
-
-    [Test]
-    public void ProxySetHeaderConnectionClose_ClearTheHeader()
-    {
-        var proxy = StartProxy(Config("keepalive 32;", location: "proxy_set_header Connection close;"), StartBackend());
-        AssertDiagnosis(proxy, Line("not_reusable",
-            "the config sends \"Connection: close\" upstream; fix: add 'proxy_set_header Connection \"\";' " +
-            "(Mistake 1: keepalive without proxy_http_version 1.1 and an empty Connection header)"),
-            () => Load(proxy, clients: 4, each: 10));
-    }
-
-    [Test]
-    public void Mistake1UnderLegacyDefaults_ProxyHttpVersionAndConnection()
-    {
-        var proxy = StartProxy(Config("keepalive 64;", http: "keepalive_defaults legacy; keepalive_doctor_interval 1s;"), StartBackend());
-        AssertDiagnosis(proxy, Line("not_reusable",
+            "(HTTP/1.1 without \"Connection: close\"), and keep \"proxy_http_version 1.1\"");
+        yield return Case("ProxySetHeaderConnectionClose_ClearTheHeader", "keepalive 32;", "proxy_set_header Connection close;", Interval, "/", "not_reusable",
+            $"the config sends \"Connection: close\" upstream; fix: add 'proxy_set_header Connection \"\";' {Mistake1}");
+        yield return Case("Mistake1UnderLegacyDefaults_ProxyHttpVersionAndConnection", "keepalive 64;", "", "keepalive_defaults legacy; " + Interval, "/", "not_reusable",
             "the config sends requests over HTTP/1.0 with \"Connection: close\"; " +
-            "fix: add \"proxy_http_version 1.1;\" and 'proxy_set_header Connection \"\";' " +
-            "(Mistake 1: keepalive without proxy_http_version 1.1 and an empty Connection header)"),
-            () => Load(proxy, clients: 4, each: 10));
-    }
-
-    [Test]
-    public void NoPool_AddKeepalive()
-    {
-        var proxy = StartProxy(Config("keepalive 0;"), StartBackend());
-        AssertDiagnosis(proxy, Line("not_reusable",
+            $"fix: add \"proxy_http_version 1.1;\" and 'proxy_set_header Connection \"\";' {Mistake1}");
+        yield return Case("NoPool_AddKeepalive", "keepalive 0;", "", Interval, "/", "not_reusable",
             "upstream \"app_backend\" keeps no idle connections; fix: add \"keepalive 64;\" to upstream \"app_backend\" " +
-            "(Mistake 4: an upstream without keepalive)"),
-            () => Load(proxy, clients: 4, each: 10));
+            "(Mistake 4: an upstream without keepalive)");
+        yield return Case("KeepaliveRequestsOfOne_RaiseIt", "keepalive 32; keepalive_requests 1;", "", Interval, "/", "max_requests",
+            "\"keepalive_requests 1\" retired connections; fix: raise \"keepalive_requests 1\" in upstream \"app_backend\"");
+        // Each response is held 5 ms, so every connection is older than 1 ms when it is released.
+        yield return Case("AShortKeepaliveTime_RaiseIt", "keepalive 32; keepalive_time 1ms;", "", Interval, "/?delay=5", "max_time",
+            "\"keepalive_time 1ms\" retired connections; fix: raise \"keepalive_time 1ms\" in upstream \"app_backend\"");
     }
 
-    [Test]
-    public void KeepaliveRequestsOfOne_RaiseIt()
+    [TestCaseSource(nameof(EveryRequestOpens))]
+    public void EveryRequestOpensAConnection(string upstream, string location, string http, string target, string reason, string causeAndFix)
     {
-        var proxy = StartProxy(Config("keepalive 32; keepalive_requests 1;"), StartBackend());
-        AssertDiagnosis(proxy, Line("max_requests",
-            "\"keepalive_requests 1\" retired connections; fix: raise \"keepalive_requests 1\" in upstream \"app_backend\""),
-            () => Load(proxy, clients: 4, each: 10));
-    }
-
-    [Test]
-    public void AShortKeepaliveTime_RaiseIt()
-    {
-        var proxy = StartProxy(Config("keepalive 32; keepalive_time 1ms;"), StartBackend());
-        AssertDiagnosis(proxy, Line("max_time",
-            "\"keepalive_time 1ms\" retired connections; fix: raise \"keepalive_time 1ms\" in upstream \"app_backend\""),
-            () => Load(proxy, clients: 4, each: 10, target: "/?delay=5"));   // each connection is older than 1 ms at release
+        var proxy = StartProxy(Config(upstream, location, http), StartBackend());
+        AssertDiagnosis(proxy, Line(reason, causeAndFix), () => Load(proxy, clients: 4, each: 10, target));
     }
 
     [Test]

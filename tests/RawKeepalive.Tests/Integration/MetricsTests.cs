@@ -11,22 +11,10 @@ public sealed class MetricsTests : ProxyTestBase
 {
     private const string Upstream = "app_backend";
 
-    private static string Config(string upstream, string http = "") => $$"""
-        events { worker_connections 1024; }
-        http {
-            {{http}}
-            upstream app_backend {
-                server 127.0.0.1:{BACKEND};
-                {{upstream}}
-            }
-            server {
-                listen 127.0.0.1:{PORT};
-                location / { proxy_pass http://app_backend; }
-                location = /metrics { metrics; allow 127.0.0.1; deny all; }
-                location = /private { metrics; allow 10.1.2.3; deny all; }
-            }
-        }
-        """;
+    private static string Config(string upstream, string http = "") => Configs.With(upstream, http: http, server: """
+        location = /metrics { metrics; allow 127.0.0.1; deny all; }
+        location = /private { metrics; allow 10.1.2.3; deny all; }
+        """);
 
     private static LoadResult Run(ProxyProcess proxy, int clients, int requestsPerClient) => new LoadRunner
     {
@@ -92,6 +80,34 @@ public sealed class MetricsTests : ProxyTestBase
             Assert.That(P("rawkeepalive_upstream_connections_closed_total", "reason=\"not_reusable\""), Is.EqualTo(1000),
                 "HTTP/1.0 with Connection: close: the upstream closes after each response");
             Assert.That(P("rawkeepalive_upstream_connection_requests_bucket", "le=\"1\""), Is.EqualTo(1000), "one request per connection");
+        });
+    }
+
+    [Test]
+    public void Gauges_AndRequestsPerConnection_FollowTheConnections()
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy(Config("keepalive 1; keepalive_requests 2;"), backend);
+        long P(string name, string labels = "") => MetricsScrape.Get(proxy.Port).Peer(name, Upstream, Peer(backend), labels);
+        var a = Connect(proxy);
+        var b = Connect(proxy);
+        a.Send("GET /?hold=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+        b.Send("GET /?hold=1 HTTP/1.1\r\nHost: b\r\n\r\n");
+        Assert.That(Wait.Until(() => backend.RequestCount == 2, TimeSpan.FromSeconds(10)), Is.True, "both requests reach the backend");
+        Assert.That((P("rawkeepalive_upstream_connections_active"), P("rawkeepalive_upstream_connections_idle")), Is.EqualTo((2L, 0L)), "two in flight");
+        backend.ReleaseHeld();
+        Assert.That(new[] { a.ReadResponse().Status, b.ReadResponse().Status }, Is.All.EqualTo(200));
+        Assert.That((P("rawkeepalive_upstream_connections_active"), P("rawkeepalive_upstream_connections_idle")), Is.EqualTo((0L, 1L)),
+            "keepalive 1 keeps one, the other is closed");
+        Assert.That(a.Get("/").Status, Is.EqualTo(200), "the pooled connection's second request retires it (keepalive_requests 2)");
+        Assert.Multiple(() =>
+        {
+            Assert.That(P("rawkeepalive_upstream_connections_closed_total", "reason=\"pool_full\""), Is.EqualTo(1));
+            Assert.That(P("rawkeepalive_upstream_connections_closed_total", "reason=\"max_requests\""), Is.EqualTo(1));
+            Assert.That(P("rawkeepalive_upstream_connections_idle"), Is.Zero);
+            Assert.That(P("rawkeepalive_upstream_connection_requests_bucket", "le=\"1\""), Is.EqualTo(1), "the evicted one carried one request");
+            Assert.That(P("rawkeepalive_upstream_connection_requests_bucket", "le=\"2\""), Is.EqualTo(2), "the retired one two");
+            Assert.That(P("rawkeepalive_upstream_connection_requests_sum"), Is.EqualTo(3));
         });
     }
 
