@@ -73,9 +73,10 @@ public sealed class KeepaliveDoctor
         if (requests < MinRequests) return;
         if (reused * 100 >= requests * PoorReusePercent || dominant < 0)
         {
-            if (_log.Level <= LogLevel.Info) _log.Write(LogLevel.Info, 0, Figure(w, requests, reused, opened));
+            _log.Write(LogLevel.Info, 0, $"{Figure(w, requests, reused, opened)}");   // made only when info is logged
             return;
         }
+        if (!_log.Enabled(LogLevel.Warn)) return;
         var (cause, fix) = KeepaliveDiagnosis.Explain((UpstreamCloseReason)dominant, w.Group.Config, w.Facts);
         _log.Write(LogLevel.Warn, 0,
             $"{Figure(w, requests, reused, opened)}; {dominantCount} of {closes} closes were {UpstreamFigures.ReasonLabels[dominant]}: {cause}; fix: {fix}");
