@@ -19,11 +19,10 @@ build:
 run: build
 	$(BIN) -p . -c $(CONF)
 
-# The reference nginx (apt's) that tests compare our log lines with; installed only when missing.
+# What the tests need besides the SDK, only what is missing (tests/deps.sh: the reference nginx the log
+# lines are compared with, promtool and prometheus_client for the metrics page).
 test-deps:
-	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		echo "test: installing nginx"; $$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
+	tests/deps.sh
 
 # timeout: a hang fails the run in minutes instead of eating CI's budget.
 test: build test-deps

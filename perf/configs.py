@@ -143,6 +143,8 @@ http {{
         server_name localhost;
         location / {{
 {location}        }}
+        # Scraped during the runs (perf/scrape.py): each proxy's own view of upstream reuse.
+        location = {"/stub_status" if server == "nginx" else "/metrics"} {{ {"stub_status" if server == "nginx" else "metrics"}; }}
     }}
 }}
 """

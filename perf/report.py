@@ -21,14 +21,19 @@ def ms(us):
     return f"{us / 1000:.2f}"
 
 
+def reuse(m):
+    """Upstream reuse as the proxy reported it (RawKeepalive's metrics; nginx's stub_status against the backend's accepts)."""
+    return "n/a" if m.get("reuse_pct") is None else f"{m['reuse_pct']:.2f}"
+
+
 def table(r):
-    rows = ["| scenario | proxy | req/s | p50 ms | p99 ms | p99.9 ms | CPU µs/req | upstream conns/1k req | RSS MiB | errors |",
-            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    rows = ["| scenario | proxy | req/s | p50 ms | p99 ms | p99.9 ms | CPU µs/req | upstream conns/1k req | upstream reuse % | RSS MiB | errors |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for s in r["scenarios"]:
         for p in ("rawkeepalive", "nginx"):
             m = s["median"][p]
             rows.append(f"| {s['name']} | {p} | {m['rps']:.0f} | {ms(m['p50_us'])} | {ms(m['p99_us'])} | "
-                        f"{ms(m['p999_us'])} | {m['cpu_us_per_req']:.1f} | {m['upstream_conns_per_1k']:.2f} | "
+                        f"{ms(m['p999_us'])} | {m['cpu_us_per_req']:.1f} | {m['upstream_conns_per_1k']:.2f} | {reuse(m)} | "
                         f"{m['rss_kb'] / 1024:.1f} | {m['errors']:.0f} |")
     return "\n".join(rows)
 

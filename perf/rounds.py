@@ -8,6 +8,7 @@ import statistics
 import subprocess
 
 import loadgen
+import scrape
 from perflib import ROOT, cpu_us, log, rss_kb, stub_accepts
 
 # Shared settings: QUICK=1 for short runs, ROUNDS alternating rounds of SECONDS_PER_RUN seconds each.
@@ -16,23 +17,31 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))
 SECONDS = int(os.environ.get("SECONDS_PER_RUN", "2" if QUICK else "5"))
 WARMUP = 0 if QUICK else 1
 
-METRICS = ("rps", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "upstream_conns_per_1k", "rss_kb", "errors")
+METRICS = ("rps", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "upstream_conns_per_1k", "reuse_pct", "rss_kb", "errors")
 
 
 def measure(proxy, backend, path, conns, body, seconds, warmup, cores=None):
-    """One timed wrk run (on `cores`, default the load core) after `warmup` seconds of the same."""
+    """One timed wrk run (on `cores`, default the load core) after `warmup` seconds of the same, the
+    proxy's own reuse figures scraped before, during (scrape.During) and after it."""
     url = f"http://127.0.0.1:{proxy.port}{path}"
     if warmup:
         loadgen.wrk(url, conns, warmup, body, cores=cores)
     pids = proxy.pids()
+    s0 = scrape.figures(proxy.name, proxy.port)
     a0, c0 = stub_accepts(backend.port), cpu_us(pids)
+    during = scrape.During(proxy)
+    during.start()
     r = loadgen.wrk(url, conns, seconds, body, cores=cores)
+    scrapes = during.stop()
     c1, a1 = cpu_us(pids), stub_accepts(backend.port)
+    s1 = scrape.figures(proxy.name, proxy.port)
     if proxy.proc.poll() is not None:
         raise RuntimeError(f"{proxy.name} exited (status {proxy.proc.returncode}) during {path} c{conns}")
     n = max(r["requests"], 1)
     r.update(cpu_us_per_req=(c1 - c0) / n, upstream_conns_per_1k=(a1 - a0 - 1) * 1000 / n,
-             rss_kb=rss_kb(pids))
+             reuse_pct=scrape.reuse_pct(proxy.name, s0, s1, scrapes, a1 - a0 - 1), scrapes=scrapes, rss_kb=rss_kb(pids))
+    if proxy.name == "rawkeepalive":   # its own count of opened connections against the backend's
+        r["opened_vs_backend"] = (s1["opened"] - s0["opened"], a1 - a0 - 1)
     return r
 
 
@@ -48,6 +57,7 @@ def run_rounds(proxies, backend, scenarios, rounds, seconds, warmup, cores=None,
                 runs[name][p].append(r)
                 log(f"{label}round {rnd + 1} {name:16} {p:12} {r['rps']:9.0f} req/s  p99 {r['p99_us']:6d} us  "
                     f"{r['cpu_us_per_req']:6.1f} cpu-us/req  {r['upstream_conns_per_1k']:6.2f} up/1k  "
+                    f"reuse {r['reuse_pct']:6.2f}%  "
                     f"errors {r['errors']}")
     return runs
 

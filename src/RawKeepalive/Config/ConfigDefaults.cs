@@ -11,6 +11,9 @@ internal static class ConfigDefaults
 
     public const int DefaultPort = 80;
 
+    /// <summary>keepalive_doctor_interval (ours).</summary>
+    public const long KeepaliveDoctorIntervalMs = 60_000;
+
     /// <summary>nginx's NGX_LISTEN_BACKLOG on Linux.</summary>
     public const int ListenBacklog = 511;
 

@@ -43,6 +43,8 @@ public static class DirectiveTable
         // http
         new("upstream", HttpBlock, 1, 1, true, Done, Opens: UpstreamBlock),
         new("server", HttpBlock, 0, 0, true, Done, Opens: Server),
+        new("keepalive_doctor", HttpBlock, 1, 1, false, Done, Once: true),            // ours: the runtime check of keepalive
+        new("keepalive_doctor_interval", HttpBlock, 1, 1, false, Done, Once: true),   // ours
         new("keepalive_defaults", HttpBlock, 1, 1, false, Done, Once: true),
         new("log_format", HttpBlock, 2, Many, false, Done),
         new("map", HttpBlock, 2, 2, true, Done, Opens: Map),
@@ -96,6 +98,7 @@ public static class DirectiveTable
         // location
         new("proxy_pass", Location, 1, 1, false, Done, Once: true),
         new("stub_status", Location, 0, 1, false, Done, Once: true),
+        new("metrics", Location, 0, 0, false, Done, Once: true),   // ours: Prometheus's text format
 
         // http, server, location: access
         new("allow", HttpServerLocation, 1, 1, false, Done),

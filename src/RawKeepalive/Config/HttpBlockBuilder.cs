@@ -6,6 +6,8 @@ namespace RawKeepalive.Config;
 internal sealed class HttpBlockBuilder
 {
     private bool _legacy;
+    private bool _doctor = true;
+    private long _doctorIntervalMs = ConfigDefaults.KeepaliveDoctorIntervalMs;
     private readonly LevelSettings _http = new();
     private readonly List<UpstreamDraft> _upstreams = [];
     private readonly List<ServerDraft> _servers = [];
@@ -44,6 +46,7 @@ internal sealed class HttpBlockBuilder
         public ProxyPassTarget? ProxyPass;
         public ReturnConfig? Return;
         public bool StubStatus;
+        public bool Metrics;
     }
 
     /// <param name="prefix">The -p prefix: relative log paths are under it.</param>
@@ -68,6 +71,11 @@ internal sealed class HttpBlockBuilder
         {
             switch (d.Name)
             {
+                case "keepalive_doctor": _doctor = DirectiveArgs.Flag(d); break;
+                case "keepalive_doctor_interval":
+                    _doctorIntervalMs = DirectiveArgs.TimeMs(d);
+                    if (_doctorIntervalMs <= 0) throw DirectiveArgs.InvalidValue(d);
+                    break;
                 case "keepalive_defaults":
                     _legacy = d.Args[0] switch
                     {
@@ -159,10 +167,21 @@ internal sealed class HttpBlockBuilder
                 case "stub_status":
                     if (d.Args.Count == 1) DirectiveArgs.Flag(d);   // the old "stub_status on;" form
                     location.StubStatus = true;
+                    OneStatusPage(location, d);
+                    break;
+                case "metrics":
+                    location.Metrics = true;
+                    OneStatusPage(location, d);
                     break;
                 default: ApplyLevelDirective(d, location.Settings, "location"); break;
             }
         }
+    }
+
+    /// <summary>A location answers with one page: stub_status's or the metrics.</summary>
+    private static void OneStatusPage(LocationDraft location, ConfigDirective d)
+    {
+        if (location.StubStatus && location.Metrics) throw ConfigError.At("\"metrics\" and \"stub_status\" in one location", d);
     }
 
     private static (string Path, LocationMatch Match) LocationPath(ConfigDirective d)
@@ -230,6 +249,7 @@ internal sealed class HttpBlockBuilder
         {
             LegacyKeepaliveDefaults = _legacy, Upstreams = registry.All, Servers = servers, Maps = _maps,
             LogFormats = _logs.Formats, AccessLogLists = NumberAccessLogLists(servers), Captures = _captures,
+            KeepaliveDoctor = _doctor, KeepaliveDoctorIntervalMs = _doctorIntervalMs,
         };
     }
 
@@ -265,7 +285,7 @@ internal sealed class HttpBlockBuilder
             var settings = location.Settings.InheritFrom(outer);
             var config = FinishLocation(location.Path, location.Match, location.Where, settings,
                 draft.Return ?? location.Return, draft.Return is null ? location.ProxyPass : null, registry,
-                location.Regex, location.Parent is null ? null : effective[location.Parent].Config, location.StubStatus);
+                location.Regex, location.Parent is null ? null : effective[location.Parent].Config, location.StubStatus, location.Metrics);
             effective[location] = (settings, config);
             locations.Add(config);
         }
@@ -298,7 +318,7 @@ internal sealed class HttpBlockBuilder
 
     private LocationConfig FinishLocation(string path, LocationMatch match, ConfigDirective where, LevelSettings s,
         ReturnConfig? ret, ProxyPassTarget? pass, UpstreamRegistry registry,
-        System.Text.RegularExpressions.Regex? regex, LocationConfig? parent, bool stubStatus = false)
+        System.Text.RegularExpressions.Regex? regex, LocationConfig? parent, bool stubStatus = false, bool metrics = false)
     {
         var d = ConfigDefaults.Location;
         var p = d.Proxy;
@@ -336,6 +356,7 @@ internal sealed class HttpBlockBuilder
             SendTimeoutMs = s.SendTimeoutMs ?? d.SendTimeoutMs,
             ClientMaxBodySize = s.ClientMaxBodySize ?? d.ClientMaxBodySize,
             StubStatus = stubStatus && ret is null,
+            Metrics = metrics && ret is null,
             Access = s.Access,
             AccessLogs = AccessLogsOf(s, where),
             ErrorLogs = s.ErrorLogs,

@@ -69,7 +69,8 @@ public static class KeepaliveLinter
         return [.. warnings.OrderBy(w => w.File, StringComparer.Ordinal).ThenBy(w => w.Line)];
     }
 
-    private static bool SendsConnectionClose(LocationConfig location) =>
+    /// <summary>The location sends "Connection: close" upstream (proxy_set_header, or the legacy default).</summary>
+    public static bool SendsConnectionClose(LocationConfig location) =>
         location.Proxy.SetHeaders.Any(h => string.Equals(h.Name, "Connection", StringComparison.OrdinalIgnoreCase)
             && string.Equals(h.Value.Source, "close", StringComparison.OrdinalIgnoreCase));
 }

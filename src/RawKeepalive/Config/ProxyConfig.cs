@@ -39,6 +39,11 @@ public sealed class HttpConfig
     /// <summary><c>keepalive_defaults legacy;</c>: the pre-1.29.7 defaults (HTTP/1.0 upstream,
     /// "Connection: close", no pool without "keepalive").</summary>
     public bool LegacyKeepaliveDefaults { get; init; }
+    /// <summary><c>keepalive_doctor on|off</c> (ours, default on): each worker checks every upstream's reuse
+    /// once per <see cref="KeepaliveDoctorIntervalMs"/> and says in a [warn] line why it is poor.</summary>
+    public bool KeepaliveDoctor { get; init; } = true;
+    /// <summary><c>keepalive_doctor_interval</c> (ours, default 60s).</summary>
+    public long KeepaliveDoctorIntervalMs { get; init; } = ConfigDefaults.KeepaliveDoctorIntervalMs;
     public required IReadOnlyList<UpstreamConfig> Upstreams { get; init; }
     public required IReadOnlyList<ServerConfig> Servers { get; init; }
     /// <summary>map blocks, in file order.</summary>
@@ -147,6 +152,8 @@ public sealed class LocationConfig
     public long ClientMaxBodySize { get; init; } = 1024 * 1024;          // 0 = unlimited
     /// <summary><c>stub_status;</c>: the location answers with the server-wide connection counters.</summary>
     public bool StubStatus { get; init; }
+    /// <summary><c>metrics;</c> (ours): the location answers with the shared counters in Prometheus's text format.</summary>
+    public bool Metrics { get; init; }
     /// <summary>allow/deny rules in order, the first match decides (nginx's access module); null = no rules.</summary>
     public IReadOnlyList<AccessRule>? Access { get; init; }
     /// <summary>access_log after nginx's inheritance (an empty list: off); the default when none is given anywhere.</summary>

@@ -8,22 +8,33 @@ namespace RawKeepalive.Observability;
 public enum ClientPhase : byte { None, Waiting, Reading, Writing }
 
 /// <summary>One worker's slot of <see cref="SharedCounters"/>: plain stores from the loop thread,
-/// the only writer. Upstream entries are claimed by name once, at start.</summary>
+/// the only writer. Each upstream peer's figures (<see cref="UpstreamStats"/>) are bound to an entry
+/// of the slot once, at start.</summary>
 public sealed unsafe class CounterSlot
 {
     private readonly long* _s;
-    private readonly Dictionary<UpstreamGroup, nint> _upstreams = new(ReferenceEqualityComparer.Instance);
 
     public CounterSlot(SharedCounters segment, int index) => _s = segment.Slot(index);
 
-    /// <summary>Claims this worker's entry for each upstream block (by name, so totals of
-    /// different generations add up per upstream).</summary>
-    public void Register(IEnumerable<UpstreamGroup> groups)
+    /// <summary>Binds every peer's figures of <paramref name="groups"/> to an entry of this slot, claimed by
+    /// upstream and peer name (so totals of different generations add up per peer). A peer that finds no
+    /// room, or whose names do not fit an entry's key, is counted in this worker only (said once in the log).</summary>
+    public void Register(IEnumerable<UpstreamGroup> groups, ErrorLog log)
     {
+        Span<byte> key = stackalloc byte[SharedCounters.KeyBytes];
         foreach (var g in groups)
         {
-            long* e = SharedCounters.UpstreamEntry(_s, SharedCounters.EncodeName(g.Config.Name));
-            if (e != null) _upstreams[g] = (nint)e;
+            foreach (var peer in g.Peers)
+            {
+                long* e = SharedCounters.TryMakeKey(g.Config.Name, peer.Name, key) ? SharedCounters.FindOrClaim(_s, key) : null;
+                if (e != null)
+                {
+                    peer.Stats.Bind(e + SharedCounters.KeyLongs);
+                    continue;
+                }
+                log.Write(LogLevel.Warn, 0, $"upstream \"{g.Config.Name}\" peer {peer.Name} is left out of the metrics page: " +
+                    $"room for {SharedCounters.MaxPeers} peers with names up to {SharedCounters.UpstreamNameBytes} and {SharedCounters.PeerNameBytes} ASCII bytes");
+            }
         }
     }
 
@@ -56,17 +67,6 @@ public sealed unsafe class CounterSlot
     {
         int cls = status / 100;
         if (cls is >= 1 and <= 5) _s[SharedCounters.Responses1xx + cls - 1]++;
-    }
-
-    public void UpstreamOpened(UpstreamGroup g) => Bump(g, SharedCounters.UpOpened);
-
-    public void UpstreamReused(UpstreamGroup g) => Bump(g, SharedCounters.UpReused);
-
-    public void StaleRetry(UpstreamGroup g) => Bump(g, SharedCounters.UpStale);
-
-    private void Bump(UpstreamGroup g, int field)
-    {
-        if (_upstreams.TryGetValue(g, out nint e)) ((long*)e)[field]++;
     }
 
     private static int Field(ClientPhase p) => p switch

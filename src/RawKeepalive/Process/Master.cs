@@ -109,7 +109,7 @@ public sealed class Master
     private void Spawn(int slot)
     {
         if (_quitting || _terminating) return;
-        int counterSlot = _counters.Allocate(0);
+        int counterSlot = _counters.Allocate(workerNumber: slot);
         if (counterSlot < 0)
         {
             _log.Write(LogLevel.Alert, 0, "no free counter slot for a new worker process");
@@ -144,7 +144,7 @@ public sealed class Master
         }
         if (process is null)
         {
-            _counters.Reaped(counterSlot);
+            Reaped(counterSlot);
             return;
         }
         var pipe = process.StandardInput.BaseStream;
@@ -167,7 +167,7 @@ public sealed class Master
     private void Reap(WorkerChild child)
     {
         if (!_workers.Remove(child)) return;
-        _counters.Reaped(child.CounterSlot);
+        Reaped(child.CounterSlot);
         int code = child.Process.ExitCode;
         try { child.Pipe.Dispose(); } catch (IOException) { }
         child.Process.Dispose();
@@ -179,9 +179,17 @@ public sealed class Master
         }
         _log.Write(LogLevel.Alert, 0, $"worker process {child.Pid} exited {how}, restarting it");
         if (child.Generation != _generation) return;   // its slot already has a newer worker
+        _counters.CountRestart();
         long lived = Environment.TickCount64 - child.StartedMs;
         if (lived >= RespawnBackoffMs) Spawn(child.Slot);
         else _ = Task.Delay(RespawnBackoffMs).ContinueWith(_ => Post(() => Spawn(child.Slot)), TaskScheduler.Default);
+    }
+
+    /// <summary>A worker's counter slot, once it has exited: its totals are kept in the folded slot of its number.</summary>
+    private void Reaped(int counterSlot)
+    {
+        int lost = _counters.Reaped(counterSlot);
+        if (lost > 0) _log.Write(LogLevel.Alert, 0, $"the totals of {lost} upstream peer(s) of an exited worker found no room in the counters, and are lost");
     }
 
     /// <summary>HUP: a new config only once it validates and its sockets open; then a new generation
@@ -203,6 +211,7 @@ public sealed class Master
             return;
         }
         _log.Write(LogLevel.Notice, 0, "reconfiguring");
+        _counters.CountReload();
         var old = _workers.ToList();
         _current = next;
         StartGeneration();

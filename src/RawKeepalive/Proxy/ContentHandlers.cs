@@ -4,7 +4,7 @@ namespace RawKeepalive.Proxy;
 
 /// <summary>A location's content phase: what answers its requests once routing and access let them
 /// through. Which one a location uses is decided when the config loads (<see cref="LocationRuntime.Content"/>);
-/// a new kind of content (static files, metrics) is a new handler here and a new <see cref="ContentKind"/>,
+/// a new kind of content (static files) is a new handler here and a new <see cref="ContentKind"/>,
 /// and the exchange does not change.</summary>
 public abstract class ContentHandler
 {
@@ -29,6 +29,12 @@ public sealed class StubStatusContent : ContentHandler
     public override void Run(Exchange x, LocationRuntime location) => x.Local.RespondStubStatus();
 }
 
+/// <summary>metrics: the shared counters in Prometheus's text format.</summary>
+public sealed class MetricsContent : ContentHandler
+{
+    public override void Run(Exchange x, LocationRuntime location) => x.Local.RespondMetrics();
+}
+
 /// <summary>A location with nothing to serve: 404, as nginx's static module answers for a missing file.</summary>
 public sealed class NotFoundContent : ContentHandler
 {
@@ -46,6 +52,7 @@ public sealed class ContentHandlers
         _byKind[(int)ContentKind.Proxy] = new ProxyContent();
         _byKind[(int)ContentKind.Return] = new ReturnContent();
         _byKind[(int)ContentKind.StubStatus] = new StubStatusContent();
+        _byKind[(int)ContentKind.Metrics] = new MetricsContent();
     }
 
     public ContentHandler For(LocationRuntime location) => _byKind[(int)location.Content];

@@ -32,6 +32,8 @@ public sealed unsafe class GeneratedHeads
     private int _scratch = -1;
     /// <summary>Generated parts that outgrew their scratch area, held until the exchange ends.</summary>
     private byte[]? _largeRequest, _largeResponse;
+    /// <summary>A local response's body made here (the metrics page), held until the exchange ends.</summary>
+    private byte[]? _body;
 
     public GeneratedHeads(Worker worker, Exchange exchange)
     {
@@ -58,6 +60,7 @@ public sealed unsafe class GeneratedHeads
     {
         ReturnLarge(ref _largeRequest);
         ReturnLarge(ref _largeResponse);
+        ReturnLarge(ref _body);
         if (_scratch < 0) return;
         _w.Slab.Return(_scratch);
         _scratch = -1;
@@ -76,6 +79,14 @@ public sealed unsafe class GeneratedHeads
             return true;
         }
         return TryReserve(measured, "local response", ResponseGenOffset, ResponseAreaSize, ref _largeResponse, out area);
+    }
+
+    /// <summary>A pinned buffer of at least <paramref name="length"/> bytes for a local response's body,
+    /// from the worker's pool, kept until the exchange ends.</summary>
+    public byte[] RentBody(int length)
+    {
+        ReturnLarge(ref _body);
+        return _body = _w.LargeHeads.Rent(length);
     }
 
     /// <summary>Finds room for the <paramref name="measured"/> bytes; false when they are over the cap,

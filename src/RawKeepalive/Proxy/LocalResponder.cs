@@ -15,10 +15,18 @@ public readonly ref struct LocalContent
     public ValueTemplate? Text { get; init; }
     /// <summary>A text/plain body made already (stub_status).</summary>
     public ReadOnlySpan<byte> Plain { get; init; }
+    /// <summary>A body made already in a pinned buffer, sent from where it is (the metrics page): its first
+    /// <see cref="PinnedLength"/> bytes.</summary>
+    public byte[]? Pinned { get; init; }
+    public int PinnedLength { get; init; }
+    /// <summary>The Content-Type line of a textual body; text/plain when empty.</summary>
+    public ReadOnlySpan<byte> ContentType { get; init; }
     /// <summary>Header lines of its own, CRLF-terminated (OPTIONS *'s Allow).</summary>
     public ReadOnlySpan<byte> Lines { get; init; }
 
-    public bool IsTextual => Text is not null || !Plain.IsEmpty;
+    public bool IsTextual => IsInline || Pinned is not null;
+    /// <summary>Its body is written after the head, in the same area (return's text, stub_status).</summary>
+    public bool IsInline => Text is not null || !Plain.IsEmpty;
     /// <summary>Nothing in it depends on the request: its head has a small fixed size.</summary>
     public bool IsFixed => Location is null && Text is null;
 }
@@ -69,20 +77,43 @@ public sealed unsafe class LocalResponder
         else Send(200, close: false, new LocalContent { Plain = page[..n] });
     }
 
+    /// <summary>The metrics page (Prometheus's text format), summed over every worker: measured, then
+    /// written into a pinned buffer of the worker's pool, and sent from there. A page over the room sized
+    /// for it when the config loaded is never cut: the request gets a 500 and the log an [alert].</summary>
+    public void RespondMetrics()
+    {
+        var metrics = _w.Metrics;
+        int length = metrics.Measure(_w.Segment);
+        if (length < 0 || length > metrics.Capacity)
+        {
+            _w.Log.Write(LogLevel.Alert, _client.Number, length < 0
+                ? $"the metrics page has room for {metrics.MaxPeers} upstream peers, and the counters hold more{_x.Context()}"
+                : $"the metrics page would take {length} bytes, over the {metrics.Capacity} sized for it{_x.Context()}");
+            Respond(500, close: false);
+            return;
+        }
+        // Twice its size: the page grows a digit at a time as the counters do, and a buffer it still fits
+        // is taken again from the pool, so scrapes allocate nothing once the first has.
+        byte[] page = _x.Generated.RentBody(2 * length);
+        if (metrics.Write(page.AsSpan(0, length)) != length) _x.Generated.FailInternally("the metrics page differs from its measured length");
+        else Send(200, close: false, new LocalContent { Pinned = page, PinnedLength = length, ContentType = MetricsPage.ContentType });
+    }
+
     /// <summary>A response made here, measured and then written into room of its exact size: the head,
-    /// then a text/plain body if the content has one, else nginx's HTML page for an error status,
-    /// which stays pinned where it is.</summary>
+    /// then a text/plain body if the content has one; a pinned body (nginx's HTML page for an error
+    /// status, the metrics page) stays where it is.</summary>
     private void Send(int status, bool close, in LocalContent content)
     {
         if (!Begin(status, close)) return;
-        byte[] page = !content.IsTextual && status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : [];
+        byte[] page = content.Pinned ?? (!content.IsTextual && status >= 300 && status != 304 ? _w.ErrorPages.Get(status) : []);
+        int pageLength = content.Pinned is null ? page.Length : content.PinnedLength;
         int textLength = content.Text is null ? content.Plain.Length : VariableWriter.Measure(content.Text, _x.Variables, out _);
         var measured = HeadWriter.Measuring();
-        TryWrite(ref measured, status, content, textLength, page.Length);
+        TryWrite(ref measured, status, content, textLength, pageLength);
 
         if (!_x.Generated.TryReserveLocal(measured, content.IsFixed, out byte* area)) return;
         var w = new HeadWriter(new Span<byte>(area, measured.Length));
-        if (!TryWrite(ref w, status, content, textLength, page.Length) || w.Length != measured.Length)
+        if (!TryWrite(ref w, status, content, textLength, pageLength) || w.Length != measured.Length)
         {
             if (status == 500) _client.Close();   // the error response itself failed: nothing else is left to say
             else _x.Generated.FailInternally("a local response differs from its measured length");
@@ -92,7 +123,7 @@ public sealed unsafe class LocalResponder
         _x.Record.Headers.CaptureGenerated(new ReadOnlySpan<byte>(area, (int)_x.HeadLength));
         ref var iov = ref _x.ResponseIov;
         _x.Generated.InitResponseIov(ref iov);
-        if (!iov.Add(area, w.Length) || _x.Request.Method != HttpMethod.Head && !iov.Add(PinnedBytes.Address(page), page.Length))
+        if (!iov.Add(area, w.Length) || _x.Request.Method != HttpMethod.Head && !iov.Add(PinnedBytes.Address(page), pageLength))
             _client.Close();   // two entries in an empty list of 128: cannot happen
     }
 
@@ -103,11 +134,12 @@ public sealed unsafe class LocalResponder
         bool head = w.TryAppend(HeaderBytes.ResponseVersion) && HeaderBytes.TryWriteStatusLine(status, ref w) && _x.Generated.TryWriteServerAndDate(ref w)
             && (content.Location is null || w.TryAppend("Location: "u8) && VariableWriter.TryWrite(content.Location, vars, ref w) && w.TryAppend("\r\n"u8))
             && w.TryAppend(content.Lines)
-            && (textual ? w.TryAppend(HeaderBytes.ContentTypeText) : pageLength == 0 || w.TryAppend(HeaderBytes.ContentTypeHtml))
-            && HeaderBytes.TryWriteContentLength(textual ? textLength : pageLength, ref w)
+            && (textual ? w.TryAppend(content.ContentType.IsEmpty ? HeaderBytes.ContentTypeText : content.ContentType)
+                : pageLength == 0 || w.TryAppend(HeaderBytes.ContentTypeHtml))
+            && HeaderBytes.TryWriteContentLength(content.IsInline ? textLength : pageLength, ref w)
             && w.TryAppend(_x.KeepClient ? HeaderBytes.ConnectionKeepAlive : HeaderBytes.ConnectionClose)
             && w.TryAppend("\r\n"u8);
-        if (!head || !textual || _x.Request.Method == HttpMethod.Head) return head;
+        if (!head || !content.IsInline || _x.Request.Method == HttpMethod.Head) return head;
         return content.Text is null ? w.TryAppend(content.Plain) : VariableWriter.TryWrite(content.Text, vars, ref w);
     }
 

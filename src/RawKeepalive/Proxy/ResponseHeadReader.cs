@@ -110,6 +110,7 @@ public sealed unsafe class ResponseHeadReader
         _x.ResponseHeadParsed = true;
         _x.Status = resp.Status;
         _x.Record.HeaderReceived(resp, new ReadOnlySpan<byte>(_w.Slab.Pointer(up.Buffer), resp.HeadLength), _w.NowMs);
+        _leg.HeaderReceived(resp.Status);
         // An upstream that answers before the whole body is out leaves its connection out of step
         // (as nginx's request_body_sent); Finish checks again for one still sending.
         var framing = ResponseFraming.Decide(_x.Request.Method, _x.Request.VersionMinor, _x.RequestBody.FullySent, _x.ClientMayKeepAlive(), resp);

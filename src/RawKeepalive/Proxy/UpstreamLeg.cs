@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using RawKeepalive.Http;
 using RawKeepalive.Native;
 using RawKeepalive.Observability;
@@ -25,6 +26,8 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     private bool _responseBegun;
     /// <summary>Bytes received on this try before the response head was parsed (the body relay counts the rest).</summary>
     private long _received;
+    /// <summary>When the current try began (Stopwatch ticks): its connect, header and response times count from here.</summary>
+    private long _tryStart;
 
     public UpstreamLeg(Worker worker, ClientConnection client, Exchange exchange)
     {
@@ -67,14 +70,12 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
             if (!fresh && location.Pool is { } pool && upstreams.TryTakeIdle(pool, peer, HttpMethods.IsIdempotent(_x.Request.Method), _w.NowMs, out var idle))
             {
                 Attach(idle, reused: true);
-                _w.Counters.UpstreamReused(group);
                 break;
             }
             var opened = upstreams.Open(peer, group, location.Pool, _w.NowMs, out int errno, out bool outOfSlots);
             if (opened is not null)
             {
                 Attach(opened, reused: false);
-                _w.Counters.UpstreamOpened(group);
                 break;
             }
             if (outOfSlots) _x.Log.Write(LogLevel.Alert, _client.Number, $"{_w.Config.WorkerConnections} worker_connections are not enough");
@@ -105,7 +106,12 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         _w.Upstreams.Attach(up, this, reused);
         _x.Record.BeginTry(up.Peer.NameBytes, reused, up.Requests + 1, _w.NowMs);
         if (up.State == UpstreamState.Active) _x.Record.Connected(_w.NowMs);
+        _tryStart = Stopwatch.GetTimestamp();
+        UpstreamStats.Sent(up);
+        if (!reused && up.State == UpstreamState.Active) UpstreamStats.Connected(up, 0);   // connect() finished at once
     }
+
+    private long TryMicroseconds => Stopwatch.GetElapsedTime(_tryStart).Ticks / TimeSpan.TicksPerMicrosecond;
 
     /// <summary>Request line and kept client headers (RequestHeadRewriter), the generated lines, the
     /// framing line and blank line, and whatever body bytes are already buffered, as one gather list.
@@ -191,6 +197,9 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         _received += bytes;
     }
 
+    /// <summary>The upstream's final response head was parsed: its status and header time are counted.</summary>
+    public void HeaderReceived(int status) => UpstreamStats.Answered(Connection!, status, TryMicroseconds);
+
     public bool HasResponseBegun => _responseBegun;
 
     /// <summary>A try failed: the retry policy decides between the same peer on a fresh connection
@@ -210,7 +219,6 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         var decision = _tries.Decide(failure, allowed, location.Group!.Peers.Length);
         if (decision == RetryDecision.FreshConnection)
         {
-            _w.Counters.StaleRetry(up.Group);
             up.Group.Stats.CountStaleRetry();
             peer.Stats.CountStaleRetry();
             _x.RequestBody.Rewind();   // a de-chunked body is all in memory: it goes again whole
@@ -253,6 +261,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         var up = Connection!;
         Connection = null;
         EndTry(failedStatus);
+        UpstreamStats.TryEnded(up, TryMicroseconds);
         _x.ResponseBody.ReturnPipe();   // the body was spliced from this connection: the exchange is over
         _w.Upstreams.Release(up, reusable, failure, _w.Stopping, _w.NowMs);
     }
@@ -281,6 +290,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
             up.State = UpstreamState.Active;
             _x.Record.Connected(_w.NowMs);
             _w.Timers.Cancel(up.Slot);
+            UpstreamStats.Connected(up, TryMicroseconds);
         }
         _client.Advance();
     }

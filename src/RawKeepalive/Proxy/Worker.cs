@@ -49,9 +49,12 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     private long _loopAllocatedBytes;
     /// <summary>Draining or stopping: responses say "Connection: close" and no upstream connection is kept.</summary>
     public bool Stopping { get; private set; }
-    public CounterSlot Counters { get; }
-    /// <summary>The server-wide counters stub_status reads.</summary>
-    public SharedCounters Segment { get; }
+    /// <summary>The counters, the metrics page and the keepalive doctor.</summary>
+    public WorkerMetrics Figures { get; }
+    public CounterSlot Counters => Figures.Counters;
+    /// <summary>The server-wide counters stub_status and the metrics page read.</summary>
+    public SharedCounters Segment => Figures.Segment;
+    public MetricsPage Metrics => Figures.Page;
 
     private readonly LoopHost _host;
     private readonly ConnectionTable _table;
@@ -61,21 +64,14 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     private long _drainStartMs = -1;
     private bool _idleClosed;
 
-    /// <param name="counters">This worker's slot of the master's segment; null in single-process mode (a private one).</param>
+    /// <param name="segment">The master's counters segment; null in single-process mode (a private one).</param>
+    /// <param name="counterSlot">This worker's slot of <paramref name="segment"/>.</param>
     public Worker(ProxyConfig config, ErrorLog log, Listener[] listeners, SharedCounters? segment = null, int counterSlot = 1)
     {
         Config = config;
         Log = log;
         AccessLogs = new AccessLogs(config.Http, log);
         ErrorLogs = new LevelErrorLogs(config.Http, log);
-        if (segment is null)
-        {
-            // Single process: a segment of its own, whose one slot is marked in use like a worker's (Sum reads only those).
-            segment = SharedCounters.Private();
-            counterSlot = segment.Allocate(Environment.ProcessId);
-        }
-        Segment = segment;
-        Counters = new CounterSlot(Segment, counterSlot);
         int n = config.WorkerConnections;
         _host = new LoopHost(n, priority: SlotKind.Upstream);
         _table = _host.Table;
@@ -99,7 +95,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
             foreach (var s in l.Servers)
                 foreach (var loc in s.Locations)
                     if (loc.Group is not null && !groups.Contains(loc.Group)) groups.Add(loc.Group);
-        Counters.Register(groups);
+        Figures = new WorkerMetrics(segment, counterSlot, config, groups, log, NowMs);
     }
 
     /// <summary>Worker processes: <paramref name="fd"/> is the read end of a pipe the master never writes
@@ -161,6 +157,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         Upstreams.ExpireIdle(NowMs);
         if (NowMs >= AccessLogs.NextFlushDueMs) AccessLogs.FlushDue(NowMs);
         _acceptor.AfterBatch();
+        Figures.Doctor.Tick(NowMs);
         if (Slab.TrimDue && NowMs >= _nextTrimMs)
         {
             _nextTrimMs = NowMs + TrimIntervalMs;
@@ -211,6 +208,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         {
             long due = Math.Min(Upstreams.NextExpiryMs, AccessLogs.NextFlushDueMs);
             if (Slab.TrimDue) due = Math.Min(due, Math.Clamp(_nextTrimMs, NowMs, NowMs + TrimIntervalMs));
+            due = Math.Min(due, Figures.Doctor.DueMs);   // the keepalive doctor's next look
             if (_drainStartMs >= 0)
             {
                 if (!_idleClosed) due = Math.Min(due, _drainStartMs + DrainGraceMs);

@@ -8,7 +8,7 @@ namespace RawKeepalive.Routing;
 /// <summary>What answers a location's requests, decided when the config loads (the client side has
 /// one content handler per kind). The order of precedence is nginx's: return runs in the rewrite
 /// phase before any content handler; a location with none of these answers 404.</summary>
-public enum ContentKind : byte { None, Proxy, Return, StubStatus }
+public enum ContentKind : byte { None, Proxy, Return, StubStatus, Metrics }
 
 /// <summary>A location as the worker uses it: config plus everything pre-encoded to bytes and the
 /// idle pool its requests draw from.</summary>
@@ -48,6 +48,7 @@ public sealed class LocationRuntime
         }
         Content = config.Return is not null ? ContentKind.Return
             : config.StubStatus ? ContentKind.StubStatus
+            : config.Metrics ? ContentKind.Metrics
             : Group is not null ? ContentKind.Proxy
             : ContentKind.None;
     }

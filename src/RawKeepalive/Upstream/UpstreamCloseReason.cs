@@ -23,25 +23,3 @@ public enum UpstreamCloseReason : byte
     /// <summary>The worker is stopping.</summary>
     Shutdown,
 }
-
-/// <summary>What one upstream group's, or one peer's, connections did in this worker. Written by the
-/// worker's loop thread only, so plain fields.</summary>
-public sealed class UpstreamStats
-{
-    public static readonly int ReasonCount = Enum.GetValues<UpstreamCloseReason>().Length;
-
-    private readonly long[] _closed = new long[ReasonCount];
-
-    public long Opened { get; private set; }
-    /// <summary>Exchanges that took an idle connection from the pool.</summary>
-    public long Reused { get; private set; }
-    /// <summary>Requests replayed on a fresh connection after a reused one turned out dead.</summary>
-    public long StaleRetries { get; private set; }
-
-    public long Closed(UpstreamCloseReason reason) => _closed[(int)reason];
-
-    public void CountOpened() => Opened++;
-    public void CountReused() => Reused++;
-    public void CountStaleRetry() => StaleRetries++;
-    public void CountClosed(UpstreamCloseReason reason) => _closed[(int)reason]++;
-}

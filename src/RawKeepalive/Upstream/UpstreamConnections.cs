@@ -164,6 +164,7 @@ public sealed class UpstreamConnections
 
     private void PutIdle(UpstreamConnection up, long nowMs)
     {
+        UpstreamStats.WentIdle(up);
         up.State = UpstreamState.Idle;
         up.ReadReady = false;
         int evicted = up.Pool!.Put(up.Slot, up.Peer.Index, nowMs);
@@ -178,6 +179,7 @@ public sealed class UpstreamConnections
         up.Group.Stats.CountClosed(reason);
         up.Peer.Stats.CountClosed(reason);
         _timers.Cancel(up.Slot);
+        UpstreamStats.Ended(up);
         SocketInterop.Close(up.Fd);   // close() also removes it from epoll
         if (up.Buffer >= 0) _slab.Return(up.Buffer);
         up.Reset();

@@ -58,10 +58,13 @@ public static class Configs
         }
         """;
 
-    /// <summary>A TL;DR-style config with <paramref name="upstreamExtra"/> in the upstream and <paramref name="locationExtra"/> in the location.</summary>
-    public static string With(string upstreamExtra = "", string locationExtra = "", string servers = "server 127.0.0.1:{BACKEND};") => $$"""
+    /// <summary>A TL;DR-style config with <paramref name="upstreamExtra"/> in the upstream and <paramref name="locationExtra"/> in the location
+    /// (and <paramref name="http"/> first in the http block, <paramref name="server"/> last in the server).</summary>
+    public static string With(string upstreamExtra = "", string locationExtra = "", string servers = "server 127.0.0.1:{BACKEND};",
+        string http = "", string server = "") => $$"""
         events { worker_connections 1024; }
         http {
+            {{http}}
             upstream app_backend {
                 {{servers}}
                 {{upstreamExtra}}
@@ -72,6 +75,7 @@ public static class Configs
                     proxy_pass http://app_backend;
                     {{locationExtra}}
                 }
+                {{server}}
             }
         }
         """;

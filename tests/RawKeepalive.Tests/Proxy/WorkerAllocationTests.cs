@@ -25,6 +25,7 @@ public sealed class WorkerAllocationTests : ProxyTestBase
                     proxy_set_header Host $host;
                 }
                 location = /fixed { return 200 "fixed"; }
+                location = /metrics { metrics; }
             }
         }
         """;
@@ -50,7 +51,8 @@ public sealed class WorkerAllocationTests : ProxyTestBase
             $"every buffer is back once the clients are gone (idle pooled connections hold none): {worker.Slab.InUse} in use");
     }
 
-    /// <summary>A mix of what the hot path does: small, large and chunked downloads, uploads, a fixed response.</summary>
+    /// <summary>A mix of what the hot path does: small, large and chunked downloads, uploads, a fixed response,
+    /// and the metrics page (issue 14: summed and written without allocating).</summary>
     private static LoadResult Run(int port, int requestsPerClient) => new LoadRunner
     {
         Port = port,
@@ -62,7 +64,7 @@ public sealed class WorkerAllocationTests : ProxyTestBase
             4 => LoadRequest.Get("/?size=100000", TestBackend.Body(100_000)),   // spliced through a worker pipe
             1 => LoadRequest.Get("/?size=20000&chunked=1", TestBackend.Body(20_000)),
             2 => new LoadRequest("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n", TestBackend.Body(1000), ExpectedBody: TestBackend.Body(1000)),
-            _ => LoadRequest.Get("/fixed", "fixed"u8.ToArray()),
+            _ => i % 10 == 3 ? LoadRequest.Get("/metrics") : LoadRequest.Get("/fixed", "fixed"u8.ToArray()),
         },
         Deadline = TimeSpan.FromSeconds(300),
     }.Run(CancellationToken.None);

@@ -6,7 +6,7 @@ namespace RawKeepalive.Tests.Upstream;
 
 /// <summary>Structure issue: every upstream close has a reason, counted per upstream and per peer
 /// together with opens, reuses and stale retries. A real worker loop over loopback against the
-/// counting backend; the figures are the worker's own.</summary>
+/// counting backend; the figures are the worker's own, and the metrics page shows the peer's (issue 14).</summary>
 [TestFixture, CancelAfter(60_000), NonParallelizable]
 public sealed class CloseReasonTests : ProxyTestBase
 {
@@ -17,6 +17,7 @@ public sealed class CloseReasonTests : ProxyTestBase
             server {
                 listen 127.0.0.1:PORT;
                 location / { proxy_pass http://app_backend; }
+                location = /metrics { metrics; }
             }
         }
         """;
@@ -37,6 +38,8 @@ public sealed class CloseReasonTests : ProxyTestBase
         Assert.That(Wait.Until(() => Group(host).Closed(reason) == count, Settles), Is.True,
             $"{reason}: {Group(host).Closed(reason)} closes, expected {count}");
         Assert.That(Peer(host).Closed(reason), Is.EqualTo(count), $"{reason} for the peer");
+        Assert.That(MetricsScrape.Get(host.Port).Peer("rawkeepalive_upstream_connections_closed_total", "app_backend", host.Groups.Single().Peers.Single().Name,
+            $"reason=\"{UpstreamFigures.ReasonLabels[(int)reason]}\""), Is.EqualTo(count), $"{reason} on the metrics page (the peer's shared entry)");
     }
 
     [Test]
