@@ -109,10 +109,6 @@ public sealed class KeepalivePool
     /// <summary>When the oldest entry expires (ms, same clock), or long.MaxValue when empty.</summary>
     public long NextExpiryMs => _count == 0 ? long.MaxValue : _idleSince[_prev[_sentinel]] + _timeoutMs;
 
-    /// <summary>The time <paramref name="id"/> went idle (for the MSG_PEEK check of non-idempotent requests).</summary>
-    /// <remarks>Still valid after TryTake handed the id out, until its next Put: that is when the check runs.</remarks>
-    public long IdleSinceMs(int id) => _idleSince[id];
-
     private void LinkFirst(int id)
     {
         int first = _next[_sentinel];

@@ -14,6 +14,8 @@ public sealed class UpstreamConnection(int slot)
     public ITransport Transport = PlainTransport.Instance;
     public UpstreamState State;
     public bool ReadReady, WriteReady;
+    /// <summary>EPOLLRDHUP, EPOLLHUP or EPOLLERR seen: the upstream closed or reset it, so it is never pooled.</summary>
+    public bool HungUp;
     public UpstreamPeer Peer = null!;
     public UpstreamGroup Group = null!;
     /// <summary>The pool it returns to, or null when it is closed after the exchange.</summary>
@@ -34,7 +36,7 @@ public sealed class UpstreamConnection(int slot)
     {
         Fd = -1;
         State = UpstreamState.Closed;
-        ReadReady = WriteReady = Reused = false;
+        ReadReady = WriteReady = Reused = HungUp = false;
         Pool = null;
         Owner = null;
         Requests = 0;

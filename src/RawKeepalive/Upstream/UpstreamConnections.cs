@@ -23,10 +23,6 @@ public interface IUpstreamOwner
 /// timers of its connections; the exchange asks for a connection and gives it back.</summary>
 public sealed class UpstreamConnections
 {
-    /// <summary>A non-idempotent request goes out on a connection idle longer than this only after a
-    /// MSG_PEEK shows the upstream has not closed it meanwhile.</summary>
-    private const long PeekAfterIdleMs = 1000;
-
     private readonly UpstreamConnection[] _connections;
     private readonly List<KeepalivePool> _pools = [];
     private readonly ConnectionTable _table;
@@ -102,15 +98,19 @@ public sealed class UpstreamConnections
         return up;
     }
 
-    /// <summary>The most recently used idle connection to <paramref name="peer"/> (LIFO). For a request
-    /// that must not be replayed, one idle for over a second is first peeked at: one the upstream
-    /// closed meanwhile is closed here, and the next one tried.</summary>
+    /// <summary>The most recently used idle connection to <paramref name="peer"/> (LIFO). The release check
+    /// and the idle watch vouch for a pooled connection only up to the loop's last epoll_wait; a request
+    /// that must not be replayed gets one only after a MSG_PEEK finds nothing waiting on it now (one the
+    /// upstream closed meanwhile is closed here, and the next one tried). An idempotent request is
+    /// replayed once if its connection turns out dead, so it goes without the syscall.</summary>
+    /// <param name="nowMs">Unused since every non-idempotent take peeks, however briefly the connection
+    /// was idle; kept so the exchange's call stays as it is.</param>
     public bool TryTakeIdle(KeepalivePool pool, UpstreamPeer peer, bool idempotent, long nowMs, out UpstreamConnection up)
     {
         while (pool.TryTake(peer.Index, out int id))
         {
             up = _connections[id];
-            if (idempotent || nowMs - pool.IdleSinceMs(id) <= PeekAfterIdleMs || SocketInterop.Peek(up.Fd).IsAgain)
+            if (idempotent || SocketInterop.Peek(up.Fd).IsAgain)
             {
                 up.Pool = pool;
                 up.Group.Stats.CountReused();
@@ -139,8 +139,9 @@ public sealed class UpstreamConnections
     }
 
     /// <summary>Ends an exchange's hold on <paramref name="up"/>: back to its pool when
-    /// <paramref name="reusable"/> and within keepalive_requests and keepalive_time, else closed with
-    /// <paramref name="failure"/> (not reusable) or the limit that retired it.</summary>
+    /// <paramref name="reusable"/>, within keepalive_requests and keepalive_time, and alive (see
+    /// <see cref="DeadAtRelease"/>), else closed with <paramref name="failure"/> (not reusable), the
+    /// limit that retired it, or what found it dead.</summary>
     public void Release(UpstreamConnection up, bool reusable, UpstreamCloseReason failure, bool stopping, long nowMs)
     {
         _timers.Cancel(up.Slot);
@@ -157,9 +158,25 @@ public sealed class UpstreamConnections
             : stopping ? UpstreamCloseReason.Shutdown
             : up.Requests >= cfg.KeepaliveRequests ? UpstreamCloseReason.MaxRequests
             : nowMs - up.OpenedMs >= cfg.KeepaliveTimeMs ? UpstreamCloseReason.MaxTime
-            : (UpstreamCloseReason?)null;
+            : DeadAtRelease(up);
         if (reason is { } r) Close(up, r);
         else PutIdle(up, nowMs);
+    }
+
+    /// <summary>Why <paramref name="up"/>, whose exchange ended cleanly, must not be pooled, or null when
+    /// it is alive: no EOF, reset or stray byte waits on it. A hang-up epoll already reported while it
+    /// was active raises no new event, so the pool's watch would never see it: it is honoured here. When
+    /// the last read stopped at EAGAIN and no event came since (ReadReady is false), nothing can be
+    /// waiting, and whatever arrives later raises an event while it is idle; otherwise a MSG_PEEK looks
+    /// (nginx's keepalive module reads one byte in the same case).</summary>
+    private static UpstreamCloseReason? DeadAtRelease(UpstreamConnection up)
+    {
+        if (up.HungUp) return UpstreamCloseReason.ClosedAtRelease;
+        if (!up.ReadReady) return null;
+        var peek = SocketInterop.Peek(up.Fd);
+        return peek.IsAgain ? null
+            : peek.Value > 0 ? UpstreamCloseReason.UnexpectedDataAtRelease
+            : UpstreamCloseReason.ClosedAtRelease;
     }
 
     private void PutIdle(UpstreamConnection up, long nowMs)
@@ -189,6 +206,7 @@ public sealed class UpstreamConnections
     {
         bool readable = (events & (EpollInterop.In | EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0;
         if (readable) up.ReadReady = true;
+        if ((events & (EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0) up.HungUp = true;
         if ((events & (EpollInterop.Out | EpollInterop.Err | EpollInterop.Hup)) != 0) up.WriteReady = true;
         switch (up.State)
         {

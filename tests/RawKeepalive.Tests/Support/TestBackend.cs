@@ -15,7 +15,9 @@ namespace RawKeepalive.Tests.Support;
 /// <c>Connection: close</c> and close; <c>nolength=1</c> body delimited by close; <c>interim=1</c> send a
 /// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>bodydelay=MS</c> wait between head and body; <c>hold=1</c> wait until the test calls
 /// <see cref="ReleaseHeld"/> (an exchange in flight for exactly as long as the test needs); <c>hang=1</c> never answer;
-/// <c>extra=N</c> N bytes beyond the announced body; <c>truncate=N</c> only N body bytes, then close.
+/// <c>extra=N</c> N bytes beyond the announced body; <c>truncate=N</c> only N body bytes, then close;
+/// <c>fin=1</c> close right after the response without announcing it (no <c>Connection: close</c>) and
+/// without reading on, so the FIN follows the response at once and a later request meets a reset.
 /// Path <c>/echo</c> answers with the request body, <c>X-Body-Length</c> and, when the body came
 /// chunked, <c>X-Received-Chunked: 1</c>.</para>
 /// </summary>
@@ -323,6 +325,8 @@ public sealed class TestBackend : IDisposable
             return keepAlive;
         }
         SendAll(socket, wire.GetBuffer().AsSpan(0, length));
+        if (Query("fin", 0) == 1)
+            socket.Dispose();   // a plain close() (the graceful close in Serve finds it closed already)
         return keepAlive;
     }
 

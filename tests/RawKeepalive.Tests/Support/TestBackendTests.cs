@@ -100,6 +100,18 @@ public sealed class TestBackendTests : ProxyTestBase
     }
 
     [Test]
+    public void Fin_ClosesAfterTheResponse_WithoutAnnouncingIt()
+    {
+        var backend = StartBackend();
+        var client = Connect(backend.Port);
+        var response = client.Get("/?size=2&fin=1");
+        Assert.That(response.Get("Connection"), Is.Null);
+        Assert.That(response.Get("Content-Length"), Is.EqualTo("2"));
+        Assert.That(client.IsClosedByPeer(TimeSpan.FromSeconds(5)), Is.True);
+        Assert.That(Wait.Until(() => backend.OpenConnections == 0, TimeSpan.FromSeconds(5)), Is.True);
+    }
+
+    [Test]
     public void NoLength_BodyDelimitedByClose()
     {
         var backend = StartBackend();
