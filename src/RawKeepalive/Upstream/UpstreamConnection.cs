@@ -18,8 +18,9 @@ public sealed class UpstreamConnection(int slot)
     public bool HungUp;
     public UpstreamPeer Peer = null!;
     public UpstreamGroup Group = null!;
-    /// <summary>The pool it returns to, or null when it is closed after the exchange.</summary>
-    public KeepalivePool? Pool;
+    /// <summary>The group's cache it returns to, with the tag of the location it serves, or null when it
+    /// is closed after the exchange.</summary>
+    public LocationPool? Pool;
     public IUpstreamOwner? Owner;
     /// <summary>Exchanges completed on this connection (keepalive_requests).</summary>
     public int Requests;

@@ -46,16 +46,18 @@ public sealed class UpstreamConnections
 
     public UpstreamConnection this[int slot] => _connections[slot];
 
-    /// <summary>Registers a pool whose idle connections this owner expires and closes.</summary>
-    public void AddPool(KeepalivePool pool)
+    /// <summary>Registers the cache behind <paramref name="pool"/>, once however many locations share it:
+    /// this owner expires and closes its idle connections, so the loop's work grows with upstream groups,
+    /// not with locations.</summary>
+    public void AddPool(LocationPool pool)
     {
-        if (!_pools.Contains(pool)) _pools.Add(pool);
+        if (!_pools.Contains(pool.Cache)) _pools.Add(pool.Cache);
     }
 
     /// <summary>Opens a non-blocking connection to <paramref name="peer"/> that returns to
-    /// <paramref name="pool"/> (null: closed after its exchange). Null with the errno when it failed
+    /// <paramref name="pool"/> with its tag (null: closed after its exchange). Null with the errno when it failed
     /// at once; <paramref name="outOfSlots"/> when worker_connections were all taken.</summary>
-    public UpstreamConnection? Open(UpstreamPeer peer, UpstreamGroup group, KeepalivePool? pool, long nowMs, out int errno, out bool outOfSlots)
+    public UpstreamConnection? Open(UpstreamPeer peer, UpstreamGroup group, LocationPool? pool, long nowMs, out int errno, out bool outOfSlots)
     {
         errno = 0;
         int slot = _table.Allocate(SlotKind.Upstream);
@@ -98,16 +100,17 @@ public sealed class UpstreamConnections
         return up;
     }
 
-    /// <summary>The most recently used idle connection to <paramref name="peer"/> (LIFO). The release check
+    /// <summary>The most recently used idle connection to <paramref name="peer"/> (LIFO) released with
+    /// <paramref name="pool"/>'s tag (under keepalive N local, by the same location). The release check
     /// and the idle watch vouch for a pooled connection only up to the loop's last epoll_wait; a request
     /// that must not be replayed gets one only after a MSG_PEEK finds nothing waiting on it now (one the
     /// upstream closed meanwhile is closed here, and the next one tried). An idempotent request is
     /// replayed once if its connection turns out dead, so it goes without the syscall.</summary>
     /// <param name="nowMs">Unused since every non-idempotent take peeks, however briefly the connection
     /// was idle; kept so the exchange's call stays as it is.</param>
-    public bool TryTakeIdle(KeepalivePool pool, UpstreamPeer peer, bool idempotent, long nowMs, out UpstreamConnection up)
+    public bool TryTakeIdle(LocationPool pool, UpstreamPeer peer, bool idempotent, long nowMs, out UpstreamConnection up)
     {
-        while (pool.TryTake(peer.Index, out int id))
+        while (pool.Cache.TryTake(peer.Index, pool.Tag, out int id))
         {
             up = _connections[id];
             if (idempotent || SocketInterop.Peek(up.Fd).IsAgain)
@@ -183,7 +186,7 @@ public sealed class UpstreamConnections
     {
         up.State = UpstreamState.Idle;
         up.ReadReady = false;
-        int evicted = up.Pool!.Put(up.Slot, up.Peer.Index, nowMs);
+        int evicted = up.Pool!.Cache.Put(up.Slot, up.Peer.Index, up.Pool.Tag, nowMs);
         if (evicted >= 0) Close(_connections[evicted], UpstreamCloseReason.PoolFull);
     }
 
@@ -191,7 +194,7 @@ public sealed class UpstreamConnections
     public void Close(UpstreamConnection up, UpstreamCloseReason reason)
     {
         if (up.Fd < 0) return;
-        up.Pool?.Remove(up.Slot);
+        up.Pool?.Cache.Remove(up.Slot);
         up.Group.Stats.CountClosed(reason);
         up.Peer.Stats.CountClosed(reason);
         _timers.Cancel(up.Slot);

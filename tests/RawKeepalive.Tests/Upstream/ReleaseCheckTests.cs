@@ -111,9 +111,10 @@ public sealed class ReleaseCheckTests
         private readonly BufferSlab _slab = new(4096, 8, 8);
         private readonly UpstreamConnections _upstreams;
         private readonly UpstreamGroup _group;
+        private readonly LocationPool _pool;
         private long _now = 1_000;
 
-        public KeepalivePool Pool { get; }
+        public KeepalivePool Pool => _pool.Cache;
         public Socket Server { get; }
         public UpstreamConnection Up { get; }
 
@@ -128,9 +129,9 @@ public sealed class ReleaseCheckTests
                 Servers = [new UpstreamServerConfig { Text = "t", Addresses = [(IPEndPoint)_listener.LocalEndPoint!] }],
             };
             _group = new UpstreamGroup(config, 8);
-            Pool = _group.NewPool(8);
-            _upstreams.AddPool(Pool);
-            Up = _upstreams.Open(_group.Peers[0], _group, Pool, _now, out int errno, out _)
+            _pool = _group.PoolForLocation()!;
+            _upstreams.AddPool(_pool);
+            Up = _upstreams.Open(_group.Peers[0], _group, _pool, _now, out int errno, out _)
                 ?? throw new InvalidOperationException($"connect failed: {errno}");
             Server = _listener.Accept();
             _upstreams.Attach(Up, this, reused: false);
