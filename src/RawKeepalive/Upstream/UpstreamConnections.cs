@@ -169,9 +169,9 @@ public sealed class UpstreamConnections
     /// <summary>Why <paramref name="up"/>, whose exchange ended cleanly, must not be pooled, or null when
     /// it is alive: no EOF, reset or stray byte waits on it. A hang-up epoll already reported while it
     /// was active raises no new event, so the pool's watch would never see it: it is honoured here. When
-    /// the last read stopped at EAGAIN and no event came since (ReadReady is false), nothing can be
-    /// waiting, and whatever arrives later raises an event while it is idle; otherwise a MSG_PEEK looks
-    /// (nginx's keepalive module reads one byte in the same case).</summary>
+    /// the last read stopped at EAGAIN or came back short and no event came since (ReadReady is false),
+    /// nothing can be waiting, and whatever arrives later raises an event while it is idle; otherwise a
+    /// MSG_PEEK looks (nginx's keepalive module reads one byte in the same case).</summary>
     private static UpstreamCloseReason? DeadAtRelease(UpstreamConnection up)
     {
         if (up.HungUp) return UpstreamCloseReason.ClosedAtRelease;

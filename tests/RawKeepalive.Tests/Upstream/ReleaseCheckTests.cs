@@ -101,6 +101,31 @@ public sealed class ReleaseCheckTests
         h.AssertClosed(UpstreamCloseReason.ClosedWhileIdle);
     }
 
+    [Test]
+    public void ShortRead_EmptiesTheSocket_SoReleaseNeedsNoPeek()
+    {
+        using var h = new Harness();
+        h.Server.Send("HTTP/1.1 204 No Content\r\n\r\n"u8.ToArray());
+        Assert.That(Wait.Until(() => { h.Pump(); return h.Up.ReadReady; }, Settles), Is.True);
+        long got = h.Read();
+        h.Up.AfterReceive(got, 4096);
+        Assert.That(h.Up.ReadReady, Is.False, $"{got} of 4096 bytes: nothing left to read");
+        h.Release();
+        Assert.That(h.Pool.Contains(h.Up.Slot), Is.True);
+    }
+
+    [Test]
+    public void ShortRead_AfterAReportedHangUp_LeavesTheEofToRead()
+    {
+        using var h = new Harness();
+        h.Server.Send("HTTP/1.1 200 OK\r\n"u8.ToArray());
+        h.Server.Shutdown(SocketShutdown.Send);
+        Assert.That(Wait.Until(() => { h.Pump(); return h.Up.HungUp; }, Settles), Is.True, "EPOLLRDHUP reported with the data");
+        h.Up.AfterReceive(h.Read(), 4096);
+        Assert.That(h.Up.ReadReady, Is.True, "no event will report the EOF again");
+        Assert.That(h.Read(), Is.Zero, "the EOF");
+    }
+
     /// <summary>One upstream connection, opened through <see cref="UpstreamConnections"/> to a listener of
     /// the test's, with the listener's side of it as <see cref="Server"/>.</summary>
     private sealed unsafe class Harness : IDisposable, IUpstreamOwner
@@ -165,6 +190,9 @@ public sealed class ReleaseCheckTests
                 Up.ReadReady = false;
             }
         }
+
+        /// <summary>One receive into the connection's buffer, as the exchange does it.</summary>
+        public long Read() => Up.Stream.Receive(_slab.Pointer(Up.Buffer), 4096).Value;
 
         /// <summary>Waits until what the upstream did has reached the connection's socket.</summary>
         public void WaitPending() =>
