@@ -32,14 +32,14 @@ public sealed class PoolTests : ProxyTestBase
         Assert.That(Wait.HoldsFor(() => backend.OpenConnections == 2, TimeSpan.FromMilliseconds(500)), Is.True);
     }
 
-    private const string TwoLocations = """
+    /// <summary>One upstream with <paramref name="keepalive"/>, proxied to by a location per path.</summary>
+    private static string Locations(string keepalive, params string[] paths) => $$"""
         events { worker_connections 1024; }
         http {
-            upstream app_backend { server 127.0.0.1:{BACKEND}; KEEPALIVE }
+            upstream app_backend { server 127.0.0.1:{BACKEND}; {{keepalive}} }
             server {
                 listen 127.0.0.1:{PORT};
-                location /a { proxy_pass http://app_backend; }
-                location /b { proxy_pass http://app_backend; }
+                {{string.Concat(paths.Select(p => $"location {p} {{ proxy_pass http://app_backend; }}\n"))}}
             }
         }
         """;
@@ -49,23 +49,10 @@ public sealed class PoolTests : ProxyTestBase
     public string[] ConnectionsPerLocation(string keepalive)
     {
         var backend = StartBackend();
-        var proxy = StartProxy(TwoLocations.Replace("KEEPALIVE", keepalive), backend);
+        var proxy = StartProxy(Locations(keepalive, "/a", "/b"), backend);
         var client = Connect(proxy);
         return new[] { "/a", "/b", "/a", "/b" }.Select(p => client.Get(p).Get("X-Connection")!).ToArray();
     }
-
-    private const string ThreeLocations = """
-        events { worker_connections 1024; }
-        http {
-            upstream app_backend { server 127.0.0.1:{BACKEND}; KEEPALIVE }
-            server {
-                listen 127.0.0.1:{PORT};
-                location /a { proxy_pass http://app_backend; }
-                location /b { proxy_pass http://app_backend; }
-                location /c { proxy_pass http://app_backend; }
-            }
-        }
-        """;
 
     /// <summary>Issue 12: nginx 1.29.7 keeps one cache of at most N idle connections per upstream and worker;
     /// <c>local</c> tags each entry with its location and a lookup takes only its own tag. Load on three
@@ -77,7 +64,7 @@ public sealed class PoolTests : ProxyTestBase
     {
         const int clientsPerLocation = 4, requestsPerClient = 10;
         var backend = StartBackend();
-        var proxy = StartProxy(ThreeLocations.Replace("KEEPALIVE", keepalive), backend);
+        var proxy = StartProxy(Locations(keepalive, "/a", "/b", "/c"), backend);
         static string LocationOf(int client) => "/" + "abc"[client % 3];
         var result = new LoadRunner
         {

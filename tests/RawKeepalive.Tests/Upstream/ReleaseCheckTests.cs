@@ -48,7 +48,7 @@ public sealed class ReleaseCheckTests
         h.Server.Shutdown(SocketShutdown.Send);
         // The exchange sees the event (EPOLLIN|EPOLLRDHUP) and reads the EOF or not: either way epoll
         // will not report it again, so the pool's watch would never learn of it.
-        Assert.That(Wait.Until(() => { h.Pump(); return h.Up.HungUp; }, Settles), Is.True, "EPOLLRDHUP reported");
+        h.PumpUntil(() => h.Up.HungUp, "EPOLLRDHUP reported");
         h.Release();
         h.AssertClosed(UpstreamCloseReason.ClosedAtRelease);
     }
@@ -71,7 +71,7 @@ public sealed class ReleaseCheckTests
         h.Respond(drain: true);
         h.Server.LingerState = new LingerOption(true, 0);
         h.Server.Close();   // RST
-        Assert.That(Wait.Until(() => { h.Pump(); return h.Up.HungUp; }, Settles), Is.True, "EPOLLHUP/EPOLLERR reported");
+        h.PumpUntil(() => h.Up.HungUp, "EPOLLHUP/EPOLLERR reported");
         h.Release();
         h.AssertClosed(UpstreamCloseReason.ClosedAtRelease);
     }
@@ -82,7 +82,7 @@ public sealed class ReleaseCheckTests
         using var h = new Harness();
         h.Respond(drain: true);
         h.Server.Send("HTTP/1.1 200 OK\r\n"u8.ToArray());   // nothing asked for it
-        Assert.That(Wait.Until(() => { h.Pump(); return h.Up.ReadReady; }, Settles), Is.True, "EPOLLIN reported");
+        h.PumpUntil(() => h.Up.ReadReady, "EPOLLIN reported");
         h.Release();
         h.AssertClosed(UpstreamCloseReason.UnexpectedDataAtRelease);
         Assert.That(h.Up.HungUp, Is.False);
@@ -97,7 +97,7 @@ public sealed class ReleaseCheckTests
         h.WaitPending();
         h.Release();   // its event is still queued in epoll: the connection is pooled, and that event is not lost
         Assert.That(h.Pool.Contains(h.Up.Slot), Is.True);
-        Assert.That(Wait.Until(() => { h.Pump(); return h.ClosedCount == 1; }, Settles), Is.True, "closed by the idle watch");
+        h.PumpUntil(() => h.ClosedCount == 1, "closed by the idle watch");
         h.AssertClosed(UpstreamCloseReason.ClosedWhileIdle);
     }
 
@@ -106,7 +106,7 @@ public sealed class ReleaseCheckTests
     {
         using var h = new Harness();
         h.Server.Send("HTTP/1.1 204 No Content\r\n\r\n"u8.ToArray());
-        Assert.That(Wait.Until(() => { h.Pump(); return h.Up.ReadReady; }, Settles), Is.True);
+        h.PumpUntil(() => h.Up.ReadReady, "the response is readable");
         long got = h.Read();
         h.Up.AfterReceive(got, 4096);
         Assert.That(h.Up.ReadReady, Is.False, $"{got} of 4096 bytes: nothing left to read");
@@ -120,7 +120,7 @@ public sealed class ReleaseCheckTests
         using var h = new Harness();
         h.Server.Send("HTTP/1.1 200 OK\r\n"u8.ToArray());
         h.Server.Shutdown(SocketShutdown.Send);
-        Assert.That(Wait.Until(() => { h.Pump(); return h.Up.HungUp; }, Settles), Is.True, "EPOLLRDHUP reported with the data");
+        h.PumpUntil(() => h.Up.HungUp, "EPOLLRDHUP reported with the data");
         h.Up.AfterReceive(h.Read(), 4096);
         Assert.That(h.Up.ReadReady, Is.True, "no event will report the EOF again");
         Assert.That(h.Read(), Is.Zero, "the EOF");
@@ -160,10 +160,14 @@ public sealed class ReleaseCheckTests
                 ?? throw new InvalidOperationException($"connect failed: {errno}");
             Server = _listener.Accept();
             _upstreams.Attach(Up, this, reused: false);
-            Assert.That(Wait.Until(() => { Pump(); return Up.State == UpstreamState.Active; }, Settles), Is.True, "connected");
+            PumpUntil(() => Up.State == UpstreamState.Active, "connected");
         }
 
         public long ClosedCount => Enum.GetValues<UpstreamCloseReason>().Sum(r => _group.Stats.Closed(r));
+
+        /// <summary>Plays the worker loop until <paramref name="condition"/> holds.</summary>
+        public void PumpUntil(Func<bool> condition, string what) =>
+            Assert.That(Wait.Until(() => { Pump(); return condition(); }, Settles), Is.True, what);
 
         /// <summary>The worker's part: one epoll_wait, its events handed over.</summary>
         public void Pump()
@@ -181,7 +185,7 @@ public sealed class ReleaseCheckTests
         public void Respond(bool drain)
         {
             Server.Send("HTTP/1.1 204 No Content\r\n\r\n"u8.ToArray());
-            Assert.That(Wait.Until(() => { Pump(); return Up.ReadReady; }, Settles), Is.True, "the response is readable");
+            PumpUntil(() => Up.ReadReady, "the response is readable");
             byte* buffer = _slab.Pointer(Up.Buffer);
             Assert.That(SocketInterop.Receive(Up.Fd, buffer, 4096).Value, Is.EqualTo(27));
             if (drain)
