@@ -34,7 +34,7 @@ public unsafe class HeaderRewriteBenchmarks
     {
         string file = Path.Combine(AppContext.BaseDirectory, "production.conf");
         var config = ConfigLoader.LoadText(File.ReadAllText(file), file, Path.GetTempPath());
-        var server = new ServerRuntime(config.Http.Servers[0], UpstreamGroups.For(config), config.WorkerConnections);
+        var server = new ServerRuntime(config.Http.Servers[0], UpstreamGroups.For(config));
         _location = server.Match("/api/"u8)!;
 
         // Pinned, as the slab's buffers are: the iovecs point into these bytes.

@@ -25,22 +25,22 @@ public class PoolBenchmarks
         // A full cache with peers interleaved, as a busy group keeps it. Both benchmarks keep it full,
         // so every invocation sees the same state and no per-iteration setup is needed.
         for (int id = 0; id < Capacity; id++)
-            _pool.Put(id, id % Peers, _now++);
+            _pool.Put(id, id % Peers, 0, _now++);
         _next = Capacity;
     }
 
     [Benchmark(Description = "put+take (LIFO reuse)")]
     public int PutTakeCycle()
     {
-        _pool.TryTake(1, out int id);
-        _pool.Put(id, 1, ++_now);
+        _pool.TryTake(1, 0, out int id);
+        _pool.Put(id, 1, 0, ++_now);
         return id;
     }
 
     [Benchmark(Description = "put into a full cache (evicts LRU)")]
     public int PutWithEviction()
     {
-        int evicted = _pool.Put(_next, _next % Peers, ++_now);
+        int evicted = _pool.Put(_next, _next % Peers, 0, ++_now);
         _next = evicted;  // the evicted slot is the next connection to go idle
         return evicted;
     }

@@ -62,7 +62,8 @@ public sealed class UpstreamConfig
     public required IReadOnlyList<UpstreamServerConfig> Servers { get; init; }
     /// <summary>keepalive N: idle connections cached per worker; 0 = no pool. Default 32 (legacy: 0).</summary>
     public int Keepalive { get; init; }
-    /// <summary>keepalive N local: the cache is per location.</summary>
+    /// <summary>keepalive N local: the group's one cache hands a location only connections that location
+    /// released (the implicit default's "local").</summary>
     public bool KeepaliveLocal { get; init; }
     public int KeepaliveRequests { get; init; } = 1000;
     public long KeepaliveTimeoutMs { get; init; } = 60_000;

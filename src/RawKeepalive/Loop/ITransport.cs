@@ -21,6 +21,10 @@ public unsafe interface ITransport
     /// <summary>Whether bytes may move socket → pipe → socket with splice(): only when what is on the
     /// wire is the payload itself (plaintext on both legs).</summary>
     bool CanSplice { get; }
+
+    /// <summary>Whether a Receive that returned fewer bytes than asked left nothing to read: true for
+    /// plaintext (the socket's queue was emptied), not for TLS (a session hands out a record at a time).</summary>
+    bool ShortReadDrains { get; }
 }
 
 /// <summary>Plaintext: every call is the socket call, and splice() keeps its zero-copy path. One
@@ -40,6 +44,8 @@ public sealed unsafe class PlainTransport : ITransport
     public void ShutdownWrite(int fd) => SocketInterop.ShutdownWrite(fd);
 
     public bool CanSplice => true;
+
+    public bool ShortReadDrains => true;
 }
 
 /// <summary>A connection's descriptor with its transport: what the body relays read from and write to.</summary>

@@ -12,6 +12,7 @@ public static class PosixErrors
     public static readonly int ECONNRESET = Tmds.Linux.LibC.ECONNRESET;
     public static readonly int ETIMEDOUT = 110;
     public static readonly int EMFILE = 24;
+    public static readonly int ENFILE = 23;
 
     public static unsafe string Describe(int errno)
     {

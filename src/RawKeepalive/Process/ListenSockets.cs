@@ -46,7 +46,7 @@ public static class ListenSockets
         var order = new List<string>();
         foreach (var server in config.Http.Servers)
         {
-            var runtime = new ServerRuntime(server, groups, config.WorkerConnections);
+            var runtime = new ServerRuntime(server, groups);
             foreach (var listen in server.Listens)
             {
                 string key = listen.EndPoint.ToString();

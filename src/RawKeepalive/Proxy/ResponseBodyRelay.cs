@@ -193,6 +193,7 @@ public sealed unsafe class ResponseBodyRelay
         var n = up.Stream.Receive(buffer + up.End, bufferSize - up.End);
         if (n.Value > 0)
         {
+            up.AfterReceive(n.Value, bufferSize - up.End);
             up.End += (int)n.Value;
             _bodyReceived += n.Value;
             _readAfterHead += n.Value;

@@ -59,6 +59,7 @@ public sealed unsafe class ResponseHeadReader
             return true;
         }
         _leg.Received(r.Value);
+        up.AfterReceive(r.Value, size - up.End);
         up.End += (int)r.Value;
         var resp = _client.Response;
         while (true)

@@ -201,12 +201,13 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     }
 
     /// <summary>The worker's own deadlines: the next buffer trim, the drain's grace and shutdown
-    /// timeout, the next pooled connection's expiry, the next access log buffer's flush= time.</summary>
+    /// timeout, the next pooled connection's expiry, the next access log buffer's flush= time, the next
+    /// accept after running out of descriptors.</summary>
     long ILoopHandler.NextDeadlineMs
     {
         get
         {
-            long due = Math.Min(Upstreams.NextExpiryMs, AccessLogs.NextFlushDueMs);
+            long due = Math.Min(Math.Min(Upstreams.NextExpiryMs, AccessLogs.NextFlushDueMs), _acceptor.RetryAtMs);
             if (Slab.TrimDue) due = Math.Min(due, Math.Clamp(_nextTrimMs, NowMs, NowMs + TrimIntervalMs));
             due = Math.Min(due, Figures.Doctor.DueMs);   // the keepalive doctor's next look
             if (_drainStartMs >= 0)

@@ -10,14 +10,15 @@ namespace RawKeepalive.Routing;
 /// phase before any content handler; a location with none of these answers 404.</summary>
 public enum ContentKind : byte { None, Proxy, Return, StubStatus, Metrics }
 
-/// <summary>A location as the worker uses it: config plus everything pre-encoded to bytes and the
-/// idle pool its requests draw from.</summary>
+/// <summary>A location as the worker uses it: config plus everything pre-encoded to bytes and its view
+/// of the upstream group's idle connection cache.</summary>
 public sealed class LocationRuntime
 {
     public LocationConfig Config { get; }
     public byte[] PathBytes { get; }
     public UpstreamGroup? Group { get; }
-    public KeepalivePool? Pool { get; }
+    /// <summary>Where its requests take idle upstream connections from and return them to; null without a pool.</summary>
+    public LocationPool? Pool { get; }
     public byte[]? ProxyUri { get; }
     public byte[] ProxyHost { get; }
     public byte[] ProxyPort { get; }
@@ -29,7 +30,7 @@ public sealed class LocationRuntime
     /// <summary>The locations nested in this one; null when none.</summary>
     public LocationLevel? Nested { get; internal set; }
 
-    public LocationRuntime(LocationConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups, int maxConnections)
+    public LocationRuntime(LocationConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups)
     {
         Config = config;
         PathBytes = Encoding.ASCII.GetBytes(config.Path);
@@ -41,7 +42,7 @@ public sealed class LocationRuntime
         if (config.ProxyPass is { } pass)
         {
             Group = groups[pass.Upstream];
-            Pool = Group.SharedPool ?? (Group.Config.Keepalive > 0 ? Group.NewPool(maxConnections) : null);
+            Pool = Group.PoolForLocation();
             ProxyUri = pass.Uri is null ? null : PinnedBytes.Ascii(pass.Uri);   // an iovec points at it
             ProxyHost = Encoding.ASCII.GetBytes(pass.ProxyHost);
             ProxyPort = Encoding.ASCII.GetBytes(pass.ProxyPort);

@@ -20,7 +20,7 @@ public sealed class ServerRuntime
     /// <summary>Grown once for a long URI, then reused: one worker thread owns this object.</summary>
     private char[] _uriChars = [];
 
-    public ServerRuntime(ServerConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups, int maxConnections)
+    public ServerRuntime(ServerConfig config, Dictionary<UpstreamConfig, UpstreamGroup> groups)
     {
         Config = config;
         Names = new byte[config.ServerNames.Count][];
@@ -30,7 +30,7 @@ public sealed class ServerRuntime
         var list = new List<LocationRuntime>();
         foreach (var l in config.Locations)
         {
-            var runtime = new LocationRuntime(l, groups, maxConnections);
+            var runtime = new LocationRuntime(l, groups);
             byConfig[l] = runtime;
             list.Add(runtime);
         }

@@ -4,10 +4,12 @@ namespace RawKeepalive.Upstream;
 
 /// <summary>The idle upstream connections of one upstream group in one worker (nginx's keepalive
 /// cache): at most Capacity idle connections, taken back most-recent-first (LIFO) for the wanted
-/// peer, the least recently used one evicted when a put finds the cache full. Entries are
-/// connection slot ids (0..maxId-1) in an intrusive doubly-linked recency list, so put, take,
-/// remove and expiry are all O(1) (take is O(idle entries of other peers) at worst, as nginx's
-/// scan). The recency list is the expiry order: idle expiry needs no timer.</summary>
+/// peer and tag, the least recently used one evicted when a put finds the cache full. The tag is the
+/// releasing location's under <c>keepalive N local</c>, the same for every location otherwise
+/// (<see cref="LocationPool"/>). Entries are connection slot ids (0..maxId-1) in an intrusive
+/// doubly-linked recency list, so put, remove and expiry are O(1) and take is O(entries of other
+/// peers or tags) at worst, as nginx's scan. The recency list is the expiry order: idle expiry needs
+/// no timer.</summary>
 /// <remarks>The list is circular through a sentinel node at index maxId: most recent after it,
 /// least recent before it.</remarks>
 public sealed class KeepalivePool
@@ -18,6 +20,7 @@ public sealed class KeepalivePool
     private readonly int[] _next;
     private readonly int[] _prev;
     private readonly int[] _peer;
+    private readonly int[] _tag;
     private readonly long[] _idleSince;
     private readonly bool[] _inPool;
     private int _count;
@@ -37,6 +40,7 @@ public sealed class KeepalivePool
         _prev = new int[maxId + 1];
         _next[_sentinel] = _prev[_sentinel] = _sentinel;
         _peer = new int[maxId];
+        _tag = new int[maxId];
         _idleSince = new long[maxId];
         _inPool = new bool[maxId];
     }
@@ -44,10 +48,11 @@ public sealed class KeepalivePool
     public int Capacity => _capacity;
     public int Count => _count;
 
-    /// <summary>Adds idle connection <paramref name="id"/> (to <paramref name="peer"/>) as most recent.
-    /// Returns the id of the least recently used entry it evicted to make room (the caller closes
-    /// it), or -1. With Capacity 0 it returns <paramref name="id"/> itself.</summary>
-    public int Put(int id, int peer, long nowMs)
+    /// <summary>Adds idle connection <paramref name="id"/> (to <paramref name="peer"/>, released with
+    /// <paramref name="tag"/>) as most recent. Returns the id of the least recently used entry it evicted
+    /// to make room, whatever its tag (the caller closes it), or -1. With Capacity 0 it returns
+    /// <paramref name="id"/> itself.</summary>
+    public int Put(int id, int peer, int tag, long nowMs)
     {
         Debug.Assert(!_inPool[id], $"connection {id} put into the keepalive pool twice");
         if (_capacity == 0)
@@ -62,17 +67,18 @@ public sealed class KeepalivePool
             Unlink(evicted);
         }
         _peer[id] = peer;
+        _tag[id] = tag;
         _idleSince[id] = nowMs;
         LinkFirst(id);
         return evicted;
     }
 
-    /// <summary>Takes the most recently used idle connection to <paramref name="peer"/>.</summary>
-    public bool TryTake(int peer, out int id)
+    /// <summary>Takes the most recently used idle connection to <paramref name="peer"/> released with <paramref name="tag"/>.</summary>
+    public bool TryTake(int peer, int tag, out int id)
     {
         for (int n = _next[_sentinel]; n != _sentinel; n = _next[n])
         {
-            if (_peer[n] == peer)
+            if (_peer[n] == peer && _tag[n] == tag)
             {
                 Unlink(n);
                 id = n;
@@ -108,10 +114,6 @@ public sealed class KeepalivePool
 
     /// <summary>When the oldest entry expires (ms, same clock), or long.MaxValue when empty.</summary>
     public long NextExpiryMs => _count == 0 ? long.MaxValue : _idleSince[_prev[_sentinel]] + _timeoutMs;
-
-    /// <summary>The time <paramref name="id"/> went idle (for the MSG_PEEK check of non-idempotent requests).</summary>
-    /// <remarks>Still valid after TryTake handed the id out, until its next Put: that is when the check runs.</remarks>
-    public long IdleSinceMs(int id) => _idleSince[id];
 
     private void LinkFirst(int id)
     {

@@ -22,4 +22,11 @@ public enum UpstreamCloseReason : byte
     ErrorMidExchange,
     /// <summary>The worker is stopping.</summary>
     Shutdown,
+    /// <summary>Its exchange ended cleanly, but the upstream had already closed or reset it (an EOF,
+    /// EPOLLRDHUP, EPOLLHUP or EPOLLERR was waiting): a server that closes after each response
+    /// without saying so.</summary>
+    ClosedAtRelease,
+    /// <summary>Its exchange ended cleanly, but bytes beyond the response were waiting on it: the next
+    /// response read from it would not be the next request's.</summary>
+    UnexpectedDataAtRelease,
 }

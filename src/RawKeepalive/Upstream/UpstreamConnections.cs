@@ -23,10 +23,6 @@ public interface IUpstreamOwner
 /// timers of its connections; the exchange asks for a connection and gives it back.</summary>
 public sealed class UpstreamConnections
 {
-    /// <summary>A non-idempotent request goes out on a connection idle longer than this only after a
-    /// MSG_PEEK shows the upstream has not closed it meanwhile.</summary>
-    private const long PeekAfterIdleMs = 1000;
-
     private readonly UpstreamConnection[] _connections;
     private readonly List<KeepalivePool> _pools = [];
     private readonly ConnectionTable _table;
@@ -50,16 +46,18 @@ public sealed class UpstreamConnections
 
     public UpstreamConnection this[int slot] => _connections[slot];
 
-    /// <summary>Registers a pool whose idle connections this owner expires and closes.</summary>
-    public void AddPool(KeepalivePool pool)
+    /// <summary>Registers the cache behind <paramref name="pool"/>, once however many locations share it:
+    /// this owner expires and closes its idle connections, so the loop's work grows with upstream groups,
+    /// not with locations.</summary>
+    public void AddPool(LocationPool pool)
     {
-        if (!_pools.Contains(pool)) _pools.Add(pool);
+        if (!_pools.Contains(pool.Cache)) _pools.Add(pool.Cache);
     }
 
     /// <summary>Opens a non-blocking connection to <paramref name="peer"/> that returns to
-    /// <paramref name="pool"/> (null: closed after its exchange). Null with the errno when it failed
+    /// <paramref name="pool"/> with its tag (null: closed after its exchange). Null with the errno when it failed
     /// at once; <paramref name="outOfSlots"/> when worker_connections were all taken.</summary>
-    public UpstreamConnection? Open(UpstreamPeer peer, UpstreamGroup group, KeepalivePool? pool, long nowMs, out int errno, out bool outOfSlots)
+    public UpstreamConnection? Open(UpstreamPeer peer, UpstreamGroup group, LocationPool? pool, long nowMs, out int errno, out bool outOfSlots)
     {
         errno = 0;
         int slot = _table.Allocate(SlotKind.Upstream);
@@ -102,15 +100,20 @@ public sealed class UpstreamConnections
         return up;
     }
 
-    /// <summary>The most recently used idle connection to <paramref name="peer"/> (LIFO). For a request
-    /// that must not be replayed, one idle for over a second is first peeked at: one the upstream
-    /// closed meanwhile is closed here, and the next one tried.</summary>
-    public bool TryTakeIdle(KeepalivePool pool, UpstreamPeer peer, bool idempotent, long nowMs, out UpstreamConnection up)
+    /// <summary>The most recently used idle connection to <paramref name="peer"/> (LIFO) released with
+    /// <paramref name="pool"/>'s tag (under keepalive N local, by the same location). The release check
+    /// and the idle watch vouch for a pooled connection only up to the loop's last epoll_wait; a request
+    /// that must not be replayed gets one only after a MSG_PEEK finds nothing waiting on it now (one the
+    /// upstream closed meanwhile is closed here, and the next one tried). An idempotent request is
+    /// replayed once if its connection turns out dead, so it goes without the syscall.</summary>
+    /// <param name="nowMs">Unused since every non-idempotent take peeks, however briefly the connection
+    /// was idle; kept so the exchange's call stays as it is.</param>
+    public bool TryTakeIdle(LocationPool pool, UpstreamPeer peer, bool idempotent, long nowMs, out UpstreamConnection up)
     {
-        while (pool.TryTake(peer.Index, out int id))
+        while (pool.Cache.TryTake(peer.Index, pool.Tag, out int id))
         {
             up = _connections[id];
-            if (idempotent || nowMs - pool.IdleSinceMs(id) <= PeekAfterIdleMs || SocketInterop.Peek(up.Fd).IsAgain)
+            if (idempotent || SocketInterop.Peek(up.Fd).IsAgain)
             {
                 up.Pool = pool;
                 up.Group.Stats.CountReused();
@@ -139,8 +142,9 @@ public sealed class UpstreamConnections
     }
 
     /// <summary>Ends an exchange's hold on <paramref name="up"/>: back to its pool when
-    /// <paramref name="reusable"/> and within keepalive_requests and keepalive_time, else closed with
-    /// <paramref name="failure"/> (not reusable) or the limit that retired it.</summary>
+    /// <paramref name="reusable"/>, within keepalive_requests and keepalive_time, and alive (see
+    /// <see cref="DeadAtRelease"/>), else closed with <paramref name="failure"/> (not reusable), the
+    /// limit that retired it, or what found it dead.</summary>
     public void Release(UpstreamConnection up, bool reusable, UpstreamCloseReason failure, bool stopping, long nowMs)
     {
         _timers.Cancel(up.Slot);
@@ -157,9 +161,25 @@ public sealed class UpstreamConnections
             : stopping ? UpstreamCloseReason.Shutdown
             : up.Requests >= cfg.KeepaliveRequests ? UpstreamCloseReason.MaxRequests
             : nowMs - up.OpenedMs >= cfg.KeepaliveTimeMs ? UpstreamCloseReason.MaxTime
-            : (UpstreamCloseReason?)null;
+            : DeadAtRelease(up);
         if (reason is { } r) Close(up, r);
         else PutIdle(up, nowMs);
+    }
+
+    /// <summary>Why <paramref name="up"/>, whose exchange ended cleanly, must not be pooled, or null when
+    /// it is alive: no EOF, reset or stray byte waits on it. A hang-up epoll already reported while it
+    /// was active raises no new event, so the pool's watch would never see it: it is honoured here. When
+    /// the last read stopped at EAGAIN or came back short and no event came since (ReadReady is false),
+    /// nothing can be waiting, and whatever arrives later raises an event while it is idle; otherwise a
+    /// MSG_PEEK looks (nginx's keepalive module reads one byte in the same case).</summary>
+    private static UpstreamCloseReason? DeadAtRelease(UpstreamConnection up)
+    {
+        if (up.HungUp) return UpstreamCloseReason.ClosedAtRelease;
+        if (!up.ReadReady) return null;
+        var peek = SocketInterop.Peek(up.Fd);
+        return peek.IsAgain ? null
+            : peek.Value > 0 ? UpstreamCloseReason.UnexpectedDataAtRelease
+            : UpstreamCloseReason.ClosedAtRelease;
     }
 
     private void PutIdle(UpstreamConnection up, long nowMs)
@@ -167,7 +187,7 @@ public sealed class UpstreamConnections
         UpstreamStats.WentIdle(up);
         up.State = UpstreamState.Idle;
         up.ReadReady = false;
-        int evicted = up.Pool!.Put(up.Slot, up.Peer.Index, nowMs);
+        int evicted = up.Pool!.Cache.Put(up.Slot, up.Peer.Index, up.Pool.Tag, nowMs);
         if (evicted >= 0) Close(_connections[evicted], UpstreamCloseReason.PoolFull);
     }
 
@@ -175,7 +195,7 @@ public sealed class UpstreamConnections
     public void Close(UpstreamConnection up, UpstreamCloseReason reason)
     {
         if (up.Fd < 0) return;
-        up.Pool?.Remove(up.Slot);
+        up.Pool?.Cache.Remove(up.Slot);
         up.Group.Stats.CountClosed(reason);
         up.Peer.Stats.CountClosed(reason);
         _timers.Cancel(up.Slot);
@@ -191,6 +211,7 @@ public sealed class UpstreamConnections
     {
         bool readable = (events & (EpollInterop.In | EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0;
         if (readable) up.ReadReady = true;
+        if ((events & (EpollInterop.Err | EpollInterop.Hup | EpollInterop.RdHup)) != 0) up.HungUp = true;
         if ((events & (EpollInterop.Out | EpollInterop.Err | EpollInterop.Hup)) != 0) up.WriteReady = true;
         switch (up.State)
         {

@@ -4,16 +4,18 @@ using RawKeepalive.Config;
 
 namespace RawKeepalive.Upstream;
 
-/// <summary>An upstream block as one worker runs it: its peers, round-robin position and (unless
-/// the pool is per location) its idle connection pool.</summary>
+/// <summary>An upstream block as one worker runs it: its peers, round-robin position and its one
+/// idle connection cache, which every location proxying to it draws from (<see cref="LocationPool"/>).</summary>
 public sealed class UpstreamGroup
 {
     private int _next;
+    private int _locations;
 
     public UpstreamConfig Config { get; }
     public UpstreamPeer[] Peers { get; }
-    /// <summary>The group-wide pool, or null when keepalive is off or the pool is per location.</summary>
-    public KeepalivePool? SharedPool { get; }
+    /// <summary>The idle connection cache (keepalive N: at most N entries for all locations together), or
+    /// null when keepalive is off.</summary>
+    public KeepalivePool? Pool { get; }
     /// <summary>Opened, reused, stale retries and closes by reason over all its peers, in this worker.</summary>
     public UpstreamStats Stats { get; } = new();
 
@@ -25,11 +27,13 @@ public sealed class UpstreamGroup
             foreach (var ep in server.Addresses)
                 peers.Add(new UpstreamPeer(peers.Count, new SockAddr(ep)));
         Peers = peers.ToArray();
-        if (config.Keepalive > 0 && !config.KeepaliveLocal)
-            SharedPool = NewPool(maxConnections);
+        if (config.Keepalive > 0)
+            Pool = new KeepalivePool(config.Keepalive, config.KeepaliveTimeoutMs, maxConnections);
     }
 
-    public KeepalivePool NewPool(int maxConnections) => new(Config.Keepalive, Config.KeepaliveTimeoutMs, maxConnections);
+    /// <summary>The cache as one more location proxying to this group sees it: under keepalive N local
+    /// with a tag of its own, else with the tag all locations share. Null when keepalive is off.</summary>
+    public LocationPool? PoolForLocation() => Pool is null ? null : new LocationPool(Pool, Config.KeepaliveLocal ? ++_locations : 0);
 
     /// <summary>Round robin: the peer after the one the previous request started with.</summary>
     public int NextPeer()

@@ -22,7 +22,7 @@ public class RoutingTests
     {
         var config = LoadHttp(httpBody);
         var groups = new Dictionary<UpstreamConfig, UpstreamGroup>();
-        var servers = config.Http.Servers.Select(s => new ServerRuntime(s, groups, 16)).ToArray();
+        var servers = config.Http.Servers.Select(s => new ServerRuntime(s, groups)).ToArray();
         var def = servers.FirstOrDefault(s => s.Config.Listens.Any(l => l.DefaultServer)) ?? servers[0];
         return new Listener(-1, new SockAddr(new IPEndPoint(IPAddress.Loopback, 80)), servers, def);
     }
@@ -157,7 +157,7 @@ public class RoutingAllocationTests
                      location ~* \.JPG$ { return 200; } location ^~ /s/ { return 200; } }
             """);
         var groups = new Dictionary<UpstreamConfig, UpstreamGroup>();
-        var servers = config.Http.Servers.Select(s => new ServerRuntime(s, groups, 16)).ToArray();
+        var servers = config.Http.Servers.Select(s => new ServerRuntime(s, groups)).ToArray();
         var listener = new Listener(-1, new SockAddr(new IPEndPoint(IPAddress.Loopback, 80)), servers, servers[0]);
         var map = config.Http.Maps[0];
         byte[][] hosts = [.. new[] { "a.test", "x.b.test", "c.org", "r12.test", "none.test", "A.TEST.:81" }.Select(Encoding.ASCII.GetBytes)];

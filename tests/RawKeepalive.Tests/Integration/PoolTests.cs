@@ -5,7 +5,8 @@ namespace RawKeepalive.Tests.Integration;
 
 /// <summary>
 /// Issue 2 "The idle upstream pool": at most N idle connections kept (the least recently used
-/// closed), `local` pools per location, keepalive_time, and LIFO reuse.
+/// closed), keepalive_time, and LIFO reuse; issue 12: one cache per upstream, whose `local` entries
+/// only their own location takes back.
 /// </summary>
 [TestFixture, Category("Integration"), CancelAfter(120_000)]
 public sealed class PoolTests : ProxyTestBase
@@ -31,26 +32,67 @@ public sealed class PoolTests : ProxyTestBase
         Assert.That(Wait.HoldsFor(() => backend.OpenConnections == 2, TimeSpan.FromMilliseconds(500)), Is.True);
     }
 
-    private const string TwoLocations = """
+    /// <summary>One upstream with <paramref name="keepalive"/>, proxied to by a location per path.</summary>
+    private static string Locations(string keepalive, params string[] paths) => $$"""
         events { worker_connections 1024; }
         http {
-            upstream app_backend { server 127.0.0.1:{BACKEND}; KEEPALIVE }
+            upstream app_backend { server 127.0.0.1:{BACKEND}; {{keepalive}} }
             server {
                 listen 127.0.0.1:{PORT};
-                location /a { proxy_pass http://app_backend; }
-                location /b { proxy_pass http://app_backend; }
+                {{string.Concat(paths.Select(p => $"location {p} {{ proxy_pass http://app_backend; }}\n"))}}
             }
         }
         """;
 
-    [TestCase("", ExpectedResult = new[] { "1", "2", "1", "2" }, TestName = "ImplicitKeepalive32Local_EachLocationHasItsOwnPool")]
+    [TestCase("", ExpectedResult = new[] { "1", "2", "1", "2" }, TestName = "ImplicitKeepalive32Local_EachLocationTakesBackOnlyItsOwnConnections")]
     [TestCase("keepalive 32;", ExpectedResult = new[] { "1", "1", "1", "1" }, TestName = "KeepaliveWithoutLocal_LocationsShareThePool")]
-    public string[] PoolPerLocation(string keepalive)
+    public string[] ConnectionsPerLocation(string keepalive)
     {
         var backend = StartBackend();
-        var proxy = StartProxy(TwoLocations.Replace("KEEPALIVE", keepalive), backend);
+        var proxy = StartProxy(Locations(keepalive, "/a", "/b"), backend);
         var client = Connect(proxy);
         return new[] { "/a", "/b", "/a", "/b" }.Select(p => client.Get(p).Get("X-Connection")!).ToArray();
+    }
+
+    /// <summary>Issue 12: nginx 1.29.7 keeps one cache of at most N idle connections per upstream and worker;
+    /// <c>local</c> tags each entry with its location and a lookup takes only its own tag. Load on three
+    /// locations at once needs more than two connections; afterwards two stay open in all (not two per
+    /// location), and the backend's connection numbers tell which location each carried.</summary>
+    [TestCase("keepalive 2 local;", true, TestName = "KeepaliveLocal_OneCacheOfNPerUpstream_EachLocationReusesOnlyItsOwn")]
+    [TestCase("keepalive 2;", false, TestName = "KeepaliveWithoutLocal_OneCacheOfNPerUpstream_LocationsShareIt")]
+    public void OneCachePerUpstream(string keepalive, bool local)
+    {
+        const int clientsPerLocation = 4, requestsPerClient = 10;
+        var backend = StartBackend();
+        var proxy = StartProxy(Locations(keepalive, "/a", "/b", "/c"), backend);
+        static string LocationOf(int client) => "/" + "abc"[client % 3];
+        var result = new LoadRunner
+        {
+            Port = proxy.Port,
+            Clients = 3 * clientsPerLocation,
+            RequestsPerClient = requestsPerClient,
+            Request = i => LoadRequest.Get($"{LocationOf(i / requestsPerClient)}?size=10&delay=20", TestBackend.Body(10)),
+            Deadline = TimeSpan.FromSeconds(60),
+        }.Run(Cancellation);
+
+        Assert.That(result.Succeeded, Is.EqualTo(3 * clientsPerLocation * requestsPerClient), result.ToString());
+        Assert.That(backend.AcceptedConnections, Is.GreaterThan(2), "the load needed more than the cache holds");
+        Assert.That(Wait.Until(() => backend.OpenConnections <= 2, TimeSpan.FromSeconds(10)), Is.True,
+            $"keepalive 2 keeps two idle connections for the upstream, whatever the locations (open: {backend.OpenConnections})");
+        Assert.That(Wait.HoldsFor(() => backend.OpenConnections == 2, TimeSpan.FromMilliseconds(500)), Is.True,
+            $"two stay open (open: {backend.OpenConnections})");
+        var mixed = backend.Requests.GroupBy(r => r.Connection).Where(g => g.Select(r => r.Path).Distinct().Count() > 1).Select(g => g.Key).ToArray();
+        if (local)
+            Assert.That(mixed, Is.Empty, "upstream connections that carried requests of more than one location");
+
+        // One client after the load: the most recently released connection, whichever location released it.
+        var client = Connect(proxy);
+        var numbers = new[] { "/a", "/b", "/c" }.Select(p => client.Get(p).HeaderInt("X-Connection")).ToArray();
+        TestContext.Out.WriteLine($"measured: {backend.AcceptedConnections} connections under load, {mixed.Length} carried several locations; then /a /b /c on {string.Join(" ", numbers)}");
+        if (local)
+            Assert.That(numbers.Distinct().Count(), Is.EqualTo(3), "each location takes only a connection it released itself");
+        else
+            Assert.That(numbers.Distinct().Count(), Is.EqualTo(1), "the locations share the upstream's connections");
     }
 
     [Test]

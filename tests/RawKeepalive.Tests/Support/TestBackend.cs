@@ -15,7 +15,11 @@ namespace RawKeepalive.Tests.Support;
 /// <c>Connection: close</c> and close; <c>nolength=1</c> body delimited by close; <c>interim=1</c> send a
 /// <c>103 Early Hints</c> first; <c>delay=MS</c> wait before answering; <c>bodydelay=MS</c> wait between head and body; <c>hold=1</c> wait until the test calls
 /// <see cref="ReleaseHeld"/> (an exchange in flight for exactly as long as the test needs); <c>hang=1</c> never answer;
-/// <c>extra=N</c> N bytes beyond the announced body; <c>truncate=N</c> only N body bytes, then close.
+/// <c>extra=N</c> N bytes beyond the announced body; <c>truncate=N</c> only N body bytes, then close;
+/// <c>fin=1</c> close right after the response without announcing it (no <c>Connection: close</c>) and
+/// without reading on, so the FIN follows the response at once and a later request meets a reset;
+/// <c>length=N</c> a <c>Content-Length: N</c> line on a response that has no body (a 304 stating its entity's
+/// length); <c>pause=MS</c> the response's last two bytes (a chunked body's final CRLF) only after MS.
 /// Path <c>/echo</c> answers with the request body, <c>X-Body-Length</c> and, when the body came
 /// chunked, <c>X-Received-Chunked: 1</c>.</para>
 /// </summary>
@@ -293,6 +297,8 @@ public sealed class TestBackend : IDisposable
         }
         if (!bodiless && !noLength)
             head.Append(chunked ? "Transfer-Encoding: chunked\r\n" : $"Content-Length: {body.Length}\r\n");
+        else if (bodiless && Query("length", -1) is >= 0 and int announced)
+            head.Append("Content-Length: ").Append(announced).Append("\r\n");
         if (!keepAlive)
             head.Append("Connection: close\r\n");
         else if (version == "HTTP/1.0" || request.Version == "HTTP/1.0")
@@ -313,16 +319,19 @@ public sealed class TestBackend : IDisposable
             SendAll(socket, wire.GetBuffer().AsSpan(0, Math.Min(length, head.Length + truncate)));
             return false;
         }
+        int split = length, lateMs = 0;
         if (Query("bodydelay", 0) is > 0 and int bodyDelay && sendBody)
+            (split, lateMs) = (Encoding.Latin1.GetByteCount(head.ToString()), bodyDelay);   // the head now, the body later: header and response times differ
+        else if (Query("pause", 0) is > 0 and int pause && length > 2)
+            (split, lateMs) = (length - 2, pause);   // all but the last two bytes now: a chunked body's final CRLF late
+        SendAll(socket, wire.GetBuffer().AsSpan(0, split));
+        if (split < length)
         {
-            // The head now, the body later: a response whose header and response times differ.
-            int headBytes = Encoding.Latin1.GetByteCount(head.ToString());
-            SendAll(socket, wire.GetBuffer().AsSpan(0, headBytes));
-            Thread.Sleep(bodyDelay);
-            SendAll(socket, wire.GetBuffer().AsSpan(headBytes, length - headBytes));
-            return keepAlive;
+            Thread.Sleep(lateMs);
+            SendAll(socket, wire.GetBuffer().AsSpan(split, length - split));
         }
-        SendAll(socket, wire.GetBuffer().AsSpan(0, length));
+        if (Query("fin", 0) == 1)
+            socket.Dispose();   // a plain close() (the graceful close in Serve finds it closed already)
         return keepAlive;
     }
 

@@ -100,6 +100,30 @@ public sealed class TestBackendTests : ProxyTestBase
     }
 
     [Test]
+    public void Fin_ClosesAfterTheResponse_WithoutAnnouncingIt()
+    {
+        var backend = StartBackend();
+        var client = Connect(backend.Port);
+        var response = client.Get("/?size=2&fin=1");
+        Assert.That(response.Get("Connection"), Is.Null);
+        Assert.That(response.Get("Content-Length"), Is.EqualTo("2"));
+        Assert.That(client.IsClosedByPeer(TimeSpan.FromSeconds(5)), Is.True);
+        Assert.That(Wait.Until(() => backend.OpenConnections == 0, TimeSpan.FromSeconds(5)), Is.True);
+    }
+
+    [Test]
+    public void LengthOnA304_AndAPausedTail_KeepTheConnectionInStep()
+    {
+        var backend = StartBackend();
+        var client = Connect(backend.Port);
+        var notModified = client.Get("/?status=304&length=100");
+        Assert.That((notModified.Status, notModified.Get("Content-Length"), notModified.Body.Length), Is.EqualTo((304, "100", 0)));
+        var paused = client.Get("/?size=1000&chunked=1&pause=50");
+        Assert.That(paused.Body, Is.EqualTo(TestBackend.Body(1000)));
+        Assert.That(client.Get("/?size=3").HeaderInt("X-Request"), Is.EqualTo(3));
+    }
+
+    [Test]
     public void NoLength_BodyDelimitedByClose()
     {
         var backend = StartBackend();

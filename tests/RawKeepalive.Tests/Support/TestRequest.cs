@@ -23,7 +23,7 @@ public sealed class TestRequest : IRequestVariables
     public TestRequest(string httpBody, string request, string client = "192.0.2.7:51234")
     {
         Config = ConfigLoader.LoadText("events {}\nhttp {\n" + httpBody + "\n}\n", "t.conf", Path.GetTempPath());
-        var server = new ServerRuntime(Config.Http.Servers[0], UpstreamGroups.For(Config), Config.WorkerConnections);
+        var server = new ServerRuntime(Config.Http.Servers[0], UpstreamGroups.For(Config));
         Server = server;
         Listener = new Listener(-1, new SockAddr(new IPEndPoint(IPAddress.Loopback, 8080)), [server], server);
         _head = Encoding.Latin1.GetBytes(request);

@@ -68,7 +68,7 @@ internal static class TestLocations
     {
         var config = ConfigText.LoadHttp(
             "upstream backend { server 127.0.0.1:9; }\nserver {\nlisten 127.0.0.1:8080;\n" + locations + "\n}");
-        var server = new ServerRuntime(config.Http.Servers.Single(), UpstreamGroups.For(config), config.WorkerConnections);
+        var server = new ServerRuntime(config.Http.Servers.Single(), UpstreamGroups.For(config));
         return server.Match(Encoding.ASCII.GetBytes(path)) ?? throw new AssertionException($"no location matches {path}");
     }
 }

@@ -109,6 +109,30 @@ public sealed class CloseReasonTests : ProxyTestBase
     }
 
     [Test]
+    public void UpstreamClosingRightAfterTheResponse_IsNeverReused_AndTheCloseIsCounted()
+    {
+        var (host, backend) = Start("keepalive 4;");
+        var client = Connect(host.Port);
+        Assert.That(client.Get("/?size=2&fin=1").HeaderInt("X-Connection"), Is.EqualTo(1));
+        // Where the FIN lands against the release is the scheduler's choice: found at release (the usual case
+        // on loopback: it follows the response at once) or, arriving later, by the pool's watch. Either way it
+        // is counted once, and the connection is never handed out again (ReleaseCheckTests pins each case).
+        long Dead() => Group(host).Closed(UpstreamCloseReason.ClosedAtRelease) + Group(host).Closed(UpstreamCloseReason.ClosedWhileIdle);
+        Assert.That(Wait.Until(() => Dead() == 1, Settles), Is.True, $"closed: {Dead()}");
+        TestContext.Out.WriteLine($"measured: closed at release {Group(host).Closed(UpstreamCloseReason.ClosedAtRelease)}, while idle {Group(host).Closed(UpstreamCloseReason.ClosedWhileIdle)}");
+
+        var post = client.Post("/echo", TestBackend.Body(2));
+        Assert.That(post.Status, Is.EqualTo(200), post.ToString());
+        Assert.That(post.HeaderInt("X-Connection"), Is.EqualTo(2), "a fresh connection");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Group(host).Reused, Is.Zero);
+            Assert.That(Peer(host).Closed(UpstreamCloseReason.ClosedAtRelease) + Peer(host).Closed(UpstreamCloseReason.ClosedWhileIdle), Is.EqualTo(1));
+            Assert.That(backend.AcceptedConnections, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
     public void KeepaliveTimeout_IsIdleTimeout()
     {
         var (host, _) = Start("keepalive 4; keepalive_timeout 100ms;");

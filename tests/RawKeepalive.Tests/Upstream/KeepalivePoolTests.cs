@@ -7,17 +7,19 @@ namespace RawKeepalive.Tests.Upstream;
 public class KeepalivePoolTests
 {
     private const int PeerA = 1, PeerB = 2;
+    /// <summary>The tag every location shares without <c>local</c>.</summary>
+    private const int NoTag = 0;
 
     [Test]
     public void TryTake_ReturnsTheMostRecentlyUsedFirst()
     {
         var pool = new KeepalivePool(8, 60_000, 16);
-        pool.Put(1, PeerA, 0);
-        pool.Put(2, PeerA, 1);
-        pool.Put(3, PeerA, 2);
+        pool.Put(1, PeerA, NoTag, 0);
+        pool.Put(2, PeerA, NoTag, 1);
+        pool.Put(3, PeerA, NoTag, 2);
 
         var taken = new List<int>();
-        while (pool.TryTake(PeerA, out int id))
+        while (pool.TryTake(PeerA, NoTag, out int id))
             taken.Add(id);
 
         Assert.That(taken, Is.EqualTo(new[] { 3, 2, 1 }));
@@ -30,9 +32,9 @@ public class KeepalivePoolTests
         var pool = new KeepalivePool(2, 60_000, 16);
         Assert.Multiple(() =>
         {
-            Assert.That(pool.Put(1, PeerA, 0), Is.EqualTo(-1));
-            Assert.That(pool.Put(2, PeerB, 1), Is.EqualTo(-1));
-            Assert.That(pool.Put(3, PeerA, 2), Is.EqualTo(1));
+            Assert.That(pool.Put(1, PeerA, NoTag, 0), Is.EqualTo(-1));
+            Assert.That(pool.Put(2, PeerB, NoTag, 1), Is.EqualTo(-1));
+            Assert.That(pool.Put(3, PeerA, NoTag, 2), Is.EqualTo(1));
             Assert.That(pool.Count, Is.EqualTo(2));
             Assert.That(pool.Contains(1), Is.False);
             Assert.That(pool.Contains(2), Is.True);
@@ -44,33 +46,87 @@ public class KeepalivePoolTests
     public void Put_AfterTake_MakesTheConnectionMostRecentAgain()
     {
         var pool = new KeepalivePool(2, 60_000, 16);
-        pool.Put(1, PeerA, 0);
-        pool.Put(2, PeerA, 1);
-        Assert.That(pool.TryTake(PeerA, out int id), Is.True);
+        pool.Put(1, PeerA, NoTag, 0);
+        pool.Put(2, PeerA, NoTag, 1);
+        Assert.That(pool.TryTake(PeerA, NoTag, out int id), Is.True);
         Assert.That(id, Is.EqualTo(2));
-        pool.Put(id, PeerA, 5);
-        Assert.That(pool.Put(3, PeerA, 6), Is.EqualTo(1), "1 is the least recently used");
+        pool.Put(id, PeerA, NoTag, 5);
+        Assert.That(pool.Put(3, PeerA, NoTag, 6), Is.EqualTo(1), "1 is the least recently used");
     }
 
     [Test]
     public void TryTake_ReturnsOnlyConnectionsToTheWantedPeer()
     {
         var pool = new KeepalivePool(8, 60_000, 16);
-        pool.Put(1, PeerA, 0);
-        pool.Put(2, PeerB, 1);
-        pool.Put(3, PeerA, 2);
-        pool.Put(4, PeerA, 3);
+        pool.Put(1, PeerA, NoTag, 0);
+        pool.Put(2, PeerB, NoTag, 1);
+        pool.Put(3, PeerA, NoTag, 2);
+        pool.Put(4, PeerA, NoTag, 3);
 
         Assert.Multiple(() =>
         {
-            Assert.That(pool.TryTake(PeerB, out int b), Is.True);
+            Assert.That(pool.TryTake(PeerB, NoTag, out int b), Is.True);
             Assert.That(b, Is.EqualTo(2));
-            Assert.That(pool.TryTake(PeerB, out int none), Is.False);
+            Assert.That(pool.TryTake(PeerB, NoTag, out int none), Is.False);
             Assert.That(none, Is.EqualTo(-1));
-            Assert.That(pool.TryTake(PeerA, out int a), Is.True);
+            Assert.That(pool.TryTake(PeerA, NoTag, out int a), Is.True);
             Assert.That(a, Is.EqualTo(4));
-            Assert.That(pool.TryTake(3, out _), Is.False, "unknown peer");
+            Assert.That(pool.TryTake(3, NoTag, out _), Is.False, "unknown peer");
             Assert.That(pool.Count, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void TryTake_ReturnsOnlyConnectionsReleasedWithTheWantedTag()
+    {
+        const int LocationA = 1, LocationB = 2;
+        var pool = new KeepalivePool(8, 60_000, 16);
+        pool.Put(1, PeerA, LocationA, 0);
+        pool.Put(2, PeerA, LocationB, 1);
+        pool.Put(3, PeerB, LocationA, 2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pool.TryTake(PeerA, LocationA, out int a), Is.True);
+            Assert.That(a, Is.EqualTo(1), "connection 2 is more recent, but another location's");
+            Assert.That(pool.TryTake(PeerA, LocationA, out _), Is.False, "none left to PeerA from location A");
+            Assert.That(pool.TryTake(PeerA, NoTag, out _), Is.False, "tags are never wildcards");
+            Assert.That(pool.TryTake(PeerA, LocationB, out int b), Is.True);
+            Assert.That(b, Is.EqualTo(2));
+            Assert.That(pool.Count, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Put_WhenFull_EvictsTheLeastRecentlyUsedWhateverItsTag()
+    {
+        // One cache of N for the whole group: a location's release may evict another location's entry.
+        var pool = new KeepalivePool(2, 60_000, 16);
+        pool.Put(1, PeerA, 1, 0);
+        pool.Put(2, PeerA, 2, 1);
+        Assert.That(pool.Put(3, PeerA, 3, 2), Is.EqualTo(1));
+        Assert.That(pool.Count, Is.EqualTo(2));
+    }
+
+    /// <summary>Issue 12: the pool's memory and the loop's expiry work must not grow with the locations.</summary>
+    [TestCase("keepalive 8 local;", true)]
+    [TestCase("", true, TestName = "EveryLocation_DrawsOnTheGroupsOneCache_ImplicitKeepalive32Local")]
+    [TestCase("keepalive 8;", false)]
+    public void EveryLocation_DrawsOnTheGroupsOneCache(string keepalive, bool local)
+    {
+        string locations = string.Concat(Enumerable.Range(0, 50).Select(i => $"location /l{i} {{ proxy_pass http://b; }}\n"));
+        var config = RawKeepalive.Tests.Config.ConfigText.LoadHttp($"upstream b {{ server 127.0.0.1:1; {keepalive} }}\nserver {{ {locations} }}");
+        var groups = RawKeepalive.Process.UpstreamGroups.For(config);
+        var server = new RawKeepalive.Routing.ServerRuntime(config.Http.Servers.Single(), groups);
+        var group = groups.Values.Single();
+        var pools = server.Locations.Select(l => l.Pool!).ToArray();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pools, Has.Length.EqualTo(50));
+            Assert.That(pools.Select(p => p.Cache).Distinct().Single(), Is.SameAs(group.Pool), "one cache for the group");
+            Assert.That(group.Pool!.Capacity, Is.EqualTo(keepalive == "" ? 32 : 8), "N in all, not N per location");
+            Assert.That(pools.Select(p => p.Tag).Distinct().Count(), Is.EqualTo(local ? 50 : 1), "tags");
         });
     }
 
@@ -78,9 +134,9 @@ public class KeepalivePoolTests
     public void Remove_UnlinksOnlyThatConnection()
     {
         var pool = new KeepalivePool(8, 60_000, 16);
-        pool.Put(1, PeerA, 0);
-        pool.Put(2, PeerA, 1);
-        pool.Put(3, PeerA, 2);
+        pool.Put(1, PeerA, NoTag, 0);
+        pool.Put(2, PeerA, NoTag, 1);
+        pool.Put(3, PeerA, NoTag, 2);
 
         Assert.Multiple(() =>
         {
@@ -91,7 +147,7 @@ public class KeepalivePoolTests
             Assert.That(pool.Count, Is.EqualTo(2));
         });
         var taken = new List<int>();
-        while (pool.TryTake(PeerA, out int id))
+        while (pool.TryTake(PeerA, NoTag, out int id))
             taken.Add(id);
         Assert.That(taken, Is.EqualTo(new[] { 3, 1 }));
     }
@@ -101,9 +157,9 @@ public class KeepalivePoolTests
     {
         var pool = new KeepalivePool(8, 100, 16);
         Assert.That(pool.NextExpiryMs, Is.EqualTo(long.MaxValue));
-        pool.Put(1, PeerA, 0);
-        pool.Put(2, PeerB, 10);
-        pool.Put(3, PeerA, 20);
+        pool.Put(1, PeerA, NoTag, 0);
+        pool.Put(2, PeerB, NoTag, 10);
+        pool.Put(3, PeerA, NoTag, 20);
 
         Assert.Multiple(() =>
         {
@@ -120,26 +176,16 @@ public class KeepalivePoolTests
     }
 
     [Test]
-    public void IdleSinceMs_SurvivesTake_ForTheStaleCheck()
-    {
-        var pool = new KeepalivePool(8, 60_000, 16);
-        pool.Put(5, PeerA, 1_234);
-        Assert.That(pool.IdleSinceMs(5), Is.EqualTo(1_234));
-        pool.TryTake(PeerA, out int id);
-        Assert.That(pool.IdleSinceMs(id), Is.EqualTo(1_234));
-    }
-
-    [Test]
     public void CapacityZero_KeepsNothing()
     {
         var pool = new KeepalivePool(0, 60_000, 16);
         Assert.Multiple(() =>
         {
             Assert.That(pool.Capacity, Is.Zero);
-            Assert.That(pool.Put(4, PeerA, 0), Is.EqualTo(4));
+            Assert.That(pool.Put(4, PeerA, NoTag, 0), Is.EqualTo(4));
             Assert.That(pool.Count, Is.Zero);
             Assert.That(pool.Contains(4), Is.False);
-            Assert.That(pool.TryTake(PeerA, out _), Is.False);
+            Assert.That(pool.TryTake(PeerA, NoTag, out _), Is.False);
             Assert.That(pool.PopExpired(long.MaxValue / 2), Is.EqualTo(-1));
             Assert.That(pool.NextExpiryMs, Is.EqualTo(long.MaxValue));
         });
@@ -148,10 +194,10 @@ public class KeepalivePoolTests
     [TestCase(1, 1), TestCase(4, 2), TestCase(16, 3), TestCase(64, 4)]
     public void RandomOperations_MatchAListModel(int capacity, int seed)
     {
-        const int maxId = 48, peers = 3, timeoutMs = 500;
+        const int maxId = 48, peers = 3, tags = 3, timeoutMs = 500;
         var random = new Random(seed);
         var pool = new KeepalivePool(capacity, timeoutMs, maxId);
-        var model = new List<(int Id, int Peer, long Since)>();  // most recent first
+        var model = new List<(int Id, int Peer, int Tag, long Since)>();  // most recent first
         long now = random.Next(1_000);
 
         for (int step = 0; step < 20_000; step++)
@@ -163,7 +209,7 @@ public class KeepalivePoolTests
                 int id = random.Next(maxId);
                 if (pool.Contains(id))
                     continue;
-                int peer = random.Next(peers);
+                int peer = random.Next(peers), tag = random.Next(tags);
                 int expected = -1;
                 if (capacity == 0)
                     expected = id;
@@ -174,15 +220,15 @@ public class KeepalivePoolTests
                         expected = model[^1].Id;
                         model.RemoveAt(model.Count - 1);
                     }
-                    model.Insert(0, (id, peer, now));
+                    model.Insert(0, (id, peer, tag, now));
                 }
-                Assert.That(pool.Put(id, peer, now), Is.EqualTo(expected), $"step {step}: put");
+                Assert.That(pool.Put(id, peer, tag, now), Is.EqualTo(expected), $"step {step}: put");
             }
             else if (op < 7)
             {
-                int peer = random.Next(peers);
-                int index = model.FindIndex(e => e.Peer == peer);
-                bool took = pool.TryTake(peer, out int id);
+                int peer = random.Next(peers), tag = random.Next(tags);
+                int index = model.FindIndex(e => e.Peer == peer && e.Tag == tag);
+                bool took = pool.TryTake(peer, tag, out int id);
                 Assert.That(took, Is.EqualTo(index >= 0), $"step {step}: take");
                 if (index >= 0)
                 {
@@ -211,8 +257,6 @@ public class KeepalivePoolTests
 
             Assert.That(pool.Count, Is.EqualTo(model.Count), $"step {step}");
             Assert.That(pool.NextExpiryMs, Is.EqualTo(model.Count == 0 ? long.MaxValue : model[^1].Since + timeoutMs), $"step {step}");
-            if (step % 100 == 0)
-                Assert.That(model.Select(e => pool.IdleSinceMs(e.Id)), Is.EqualTo(model.Select(e => e.Since)), $"step {step}");
         }
         for (int id = 0; id < maxId; id++)
             Assert.That(pool.Contains(id), Is.EqualTo(model.Exists(e => e.Id == id)), $"id {id}");
@@ -238,9 +282,9 @@ public class KeepalivePoolTests
         {
             int id = i & 255;
             if (!pool.Contains(id))
-                pool.Put(id, i & 3, now);
+                pool.Put(id, i & 3, (i >> 2) & 1, now);
             if ((i & 1) == 0)
-                pool.TryTake((i >> 1) & 3, out _);
+                pool.TryTake((i >> 1) & 3, (i >> 3) & 1, out _);
             if ((i & 7) == 0)
                 pool.Remove((id + 128) & 255);
             now += 3;
