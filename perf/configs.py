@@ -130,6 +130,10 @@ worker_rlimit_nofile 16384;
     # (the logs issue's cost check); otherwise neither logs.
     access = (f"access_log {dir}/{server}.access.log combined buffer=64k flush=1s;"
               if os.environ.get("ACCESS_LOG") == "1" else "access_log off;")
+    # Scraped during the runs (perf/scrape.py): each proxy's own view of upstream reuse (SCRAPE=0: none).
+    scraped = "" if os.environ.get("SCRAPE", "1") == "0" else (
+        f"        location = {'/stub_status' if server == 'nginx' else '/metrics'} "
+        f"{{ {'stub_status' if server == 'nginx' else 'metrics'}; }}\n")
     return f"""\
 {main}events {{ worker_connections 8192; }}
 http {{
@@ -143,9 +147,7 @@ http {{
         server_name localhost;
         location / {{
 {location}        }}
-        # Scraped during the runs (perf/scrape.py): each proxy's own view of upstream reuse.
-        location = {"/stub_status" if server == "nginx" else "/metrics"} {{ {"stub_status" if server == "nginx" else "metrics"}; }}
-    }}
+{scraped}    }}
 }}
 """
 

@@ -27,6 +27,14 @@ def measure(proxy, backend, path, conns, body, seconds, warmup, cores=None):
     if warmup:
         loadgen.wrk(url, conns, warmup, body, cores=cores)
     pids = proxy.pids()
+    if not scrape.ENABLED:   # SCRAPE=0: no endpoint to read (a binary older than metrics;)
+        a0, c0 = stub_accepts(backend.port), cpu_us(pids)
+        r = loadgen.wrk(url, conns, seconds, body, cores=cores)
+        c1, a1 = cpu_us(pids), stub_accepts(backend.port)
+        n = max(r["requests"], 1)
+        r.update(cpu_us_per_req=(c1 - c0) / n, upstream_conns_per_1k=(a1 - a0 - 1) * 1000 / n,
+                 reuse_pct=None, scrapes=0, rss_kb=rss_kb(pids))
+        return r
     s0 = scrape.figures(proxy.name, proxy.port)
     a0, c0 = stub_accepts(backend.port), cpu_us(pids)
     during = scrape.During(proxy)
@@ -55,20 +63,24 @@ def run_rounds(proxies, backend, scenarios, rounds, seconds, warmup, cores=None,
             for p in names if (rnd + i) % 2 == 0 else tuple(reversed(names)):
                 r = measure(proxies[p], backend, path, conns, body, seconds, warmup, cores)
                 runs[name][p].append(r)
+                reuse = f"reuse {r['reuse_pct']:6.2f}%  " if r['reuse_pct'] is not None else ""
                 log(f"{label}round {rnd + 1} {name:16} {p:12} {r['rps']:9.0f} req/s  p99 {r['p99_us']:6d} us  "
-                    f"{r['cpu_us_per_req']:6.1f} cpu-us/req  {r['upstream_conns_per_1k']:6.2f} up/1k  "
-                    f"reuse {r['reuse_pct']:6.2f}%  "
+                    f"{r['cpu_us_per_req']:6.1f} cpu-us/req  {r['upstream_conns_per_1k']:6.2f} up/1k  {reuse}"
                     f"errors {r['errors']}")
     return runs
 
 
 def median_of(runs):
-    return {m: statistics.median(r[m] for r in runs) for m in METRICS}
+    """Each metric's median over the runs; None for one no run measured (reuse_pct under SCRAPE=0)."""
+    def median(m):
+        values = [r[m] for r in runs if r.get(m) is not None]
+        return statistics.median(values) if values else None
+    return {m: median(m) for m in METRICS}
 
 
 def ratios(rk, ng):
     """RawKeepalive / nginx for every metric but errors; None where nginx's is 0."""
-    return {m: (rk[m] / ng[m] if ng[m] else None) for m in METRICS if m != "errors"}
+    return {m: (rk[m] / ng[m] if ng[m] and rk[m] is not None else None) for m in METRICS if m != "errors"}
 
 
 def machine(**extra):

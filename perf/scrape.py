@@ -3,10 +3,14 @@ page (Prometheus text: requests sent upstream, reused and opened connections), n
 (the requests it handled) with the backend's accepted connections. A scraper thread reads the
 endpoint every SCRAPE_INTERVAL seconds while wrk runs, so the runs also show what scraping under
 load costs."""
+import os
 import socket
 import threading
 
 SCRAPE_INTERVAL = 0.25
+# SCRAPE=0 turns scraping off, and with it the endpoint in the proxies' configs: to measure a binary
+# older than `metrics;` next to today's.
+ENABLED = os.environ.get("SCRAPE", "1") != "0"
 PATHS = {"rawkeepalive": "/metrics", "nginx": "/stub_status"}
 
 
