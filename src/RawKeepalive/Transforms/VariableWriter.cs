@@ -53,9 +53,18 @@ public static class VariableWriter
             Variable.Cookie => !TryCookieValue(req, head, seg.HeaderName!, out _),
             Variable.RemoteUser => BasicAuth.UserLength(HeaderValue(req, head, "authorization"u8)) < 0,
             Variable.ProxyHost or Variable.ProxyPort => c.Location?.Group is null,
+            Variable.Request => req.MethodToken.IsEmpty && FirstLine(head).IsEmpty,
             >= Variable.Status => RecordVariables.IsMissing(seg, c.Record),
             _ => false,
         };
+    }
+
+    /// <summary>The head's first line without its line end (empty lines before it skipped, as the parser does).</summary>
+    private static ReadOnlySpan<byte> FirstLine(ReadOnlySpan<byte> head)
+    {
+        head = head.TrimStart("\r\n"u8);
+        int end = head.IndexOfAny((byte)'\r', (byte)'\n');
+        return end < 0 ? head : head[..end];
     }
 
     internal static bool TryWrite(ValueTemplate template, IRequestVariables c, ref HeadWriter w, int depth)
@@ -139,6 +148,7 @@ public static class VariableWriter
             case Variable.Cookie:
                 return w.TryAppendClient(CookieValue(req, head, seg.HeaderName!));
             case Variable.Request:
+                if (req.MethodToken.IsEmpty) return w.TryAppendClient(FirstLine(head));   // a request line that did not parse: as received, as nginx logs it
                 return w.TryAppendClient(req.MethodToken.Of(head)) && w.TryAppend(" "u8) && w.TryAppendClient(req.Target.Of(head))
                     && w.TryAppend(req.VersionMinor == 1 ? " HTTP/1.1"u8 : " HTTP/1.0"u8);
             case Variable.Hostname:

@@ -75,6 +75,29 @@ public sealed class AccessLogTests : ProxyTestBase
         Assert.That(ours.Select(Mask), Is.EqualTo(theirs.Select(Mask)));
     }
 
+    /// <summary>Requests answered 400 before they were routed are logged as nginx logs them: what was
+    /// parsed of the request line (a line that did not parse, as received), status and page size.</summary>
+    [TestCase("GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", TestName = "BadRequest_DuplicateHost_IsLoggedAsNginxDoes")]
+    [TestCase("GET /x HTTP/1.1\r\nHost: a\r\nBad Header: b\r\n\r\n", TestName = "BadRequest_BadHeaderName_IsLoggedAsNginxDoes")]
+    [TestCase("G@T /x HTTP/1.1\r\n\r\n", TestName = "BadRequest_UnparsedMethod_IsLoggedAsNginxDoes")]
+    public void BadRequestLine_IsNginxs(string request)
+    {
+        const string body = """
+            server {
+                listen 127.0.0.1:{PORT};
+                access_log logs/combined.log combined;
+                location / { return 200 "ok"; }
+            }
+            """;
+        using var nginx = new NginxReference(body);
+        var proxy = StartProxy("events { worker_connections 64; }\nhttp {\n" + body + "\n}\n");
+        nginx.Exchange(request);
+        ExchangeUntilClosed(proxy.Port, request);
+        string[] theirs = nginx.Read("logs/combined.log").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(theirs, Has.Length.EqualTo(1), "nginx logged it");
+        Assert.That(Lines(proxy, "combined.log", 1).Select(Mask), Is.EqualTo(theirs.Select(Mask)));
+    }
+
     /// <summary>The backend sends its head 200 ms after the request and its body 200 ms after that.</summary>
     [Test]
     public void UpstreamTimings_AreOrdered_AndMeasureTheDelays()
