@@ -1,4 +1,3 @@
-using System.Globalization;
 using NUnit.Framework;
 using RawKeepalive.Tests.Support;
 
@@ -10,32 +9,23 @@ namespace RawKeepalive.Tests.Integration;
 [TestFixture, Category("Integration"), CancelAfter(120_000)]
 public sealed class AbortiveCloseTests : ProxyTestBase
 {
-    /// <summary>Sockets in TIME_WAIT whose remote port is <paramref name="port"/>: the proxy's side of its
-    /// connections to a backend listening there (the backend's side has it as its local port).</summary>
-    private static int TimeWaitTo(int port)
+    private static int TimeWaitTo(int port) => TcpTable.CountTo(port, TcpTable.TimeWait);
+
+    private LoadResult Load(ProxyProcess proxy, int clients, int requestsPerClient, Func<int, LoadRequest> request) => new LoadRunner
     {
-        int count = 0;
-        foreach (string line in File.ReadLines("/proc/net/tcp").Skip(1))
-        {
-            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f[3] == "06" && int.Parse(f[2].AsSpan(f[2].IndexOf(':') + 1), NumberStyles.HexNumber) == port) count++;
-        }
-        return count;
-    }
+        Port = proxy.Port,
+        Clients = clients,
+        RequestsPerClient = requestsPerClient,
+        Request = request,
+        Deadline = TimeSpan.FromSeconds(60),
+    }.Run(Cancellation);
 
     /// <summary>16 clients over keepalive 1: nearly every release finds the pool full and evicts.</summary>
     private (LoadResult Result, TestBackend Backend, int TimeWait) Churn(string close)
     {
         var backend = StartBackend();
         var proxy = StartProxy(Configs.With(upstreamExtra: $"keepalive 1; {close}"), backend);
-        var result = new LoadRunner
-        {
-            Port = proxy.Port,
-            Clients = 16,
-            RequestsPerClient = 25,
-            Request = _ => LoadRequest.Get("/?size=100&delay=2", TestBackend.Body(100)),
-            Deadline = TimeSpan.FromSeconds(60),
-        }.Run(Cancellation);
+        var result = Load(proxy, 16, 25, _ => LoadRequest.Get("/?size=100&delay=2", TestBackend.Body(100)));
         // The backend closes its side after the proxy's close: wait until only the pooled connection is open.
         Wait.Until(() => backend.OpenConnections <= 1, TimeSpan.FromSeconds(10));
         int timeWait = TimeWaitTo(backend.Port);
@@ -71,14 +61,7 @@ public sealed class AbortiveCloseTests : ProxyTestBase
     {
         var backend = StartBackend();
         var proxy = StartProxy(Configs.With(upstreamExtra: "keepalive 8; keepalive_requests 1;"), backend);
-        var result = new LoadRunner
-        {
-            Port = proxy.Port,
-            Clients = 8,
-            RequestsPerClient = 20,
-            Request = i => i % 2 == 0 ? LoadRequest.Get("/?size=70000", TestBackend.Body(70000)) : LoadRequest.Get("/?size=10", TestBackend.Body(10)),
-            Deadline = TimeSpan.FromSeconds(60),
-        }.Run(Cancellation);
+        var result = Load(proxy, 8, 20, i => i % 2 == 0 ? LoadRequest.Get("/?size=70000", TestBackend.Body(70000)) : LoadRequest.Get("/?size=10", TestBackend.Body(10)));
         Assert.That(result.Succeeded, Is.EqualTo(160), result.ToString());
         Assert.That(Wait.Until(() => backend.OpenConnections == 0, TimeSpan.FromSeconds(10)), Is.True);
         Assert.That(backend.AcceptedConnections, Is.EqualTo(160));

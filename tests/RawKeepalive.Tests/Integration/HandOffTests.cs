@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -14,12 +13,7 @@ namespace RawKeepalive.Tests.Integration;
 [TestFixture, Category("Integration"), CancelAfter(60_000)]
 public sealed class HandOffTests : ProxyTestBase
 {
-    private static bool ConnectInProgressTo(int port) =>
-        File.ReadLines("/proc/net/tcp").Skip(1).Any(line =>
-        {
-            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return f[3] == "02" && int.Parse(f[2].AsSpan(f[2].IndexOf(':') + 1), NumberStyles.HexNumber) == port;
-        });
+    private static bool ConnectInProgressTo(int port) => TcpTable.CountTo(port, TcpTable.SynSent) > 0;
 
     private static string ReadHead(Socket s)
     {
