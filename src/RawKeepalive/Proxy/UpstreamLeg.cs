@@ -280,17 +280,6 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     /// <summary>Its upstream connection became readable or writable: the exchange moves on.</summary>
     void IUpstreamOwner.OnUpstreamReady() => _client.Advance();
 
-    /// <summary>Hand-off: a connection released clean replaces the one still connecting; the try goes on,
-    /// reused, on it (nothing was sent on the other).</summary>
-    void IUpstreamOwner.OnHandedOff(UpstreamConnection up)
-    {
-        Connection = up;
-        ref var t = ref _x.Record.Current;
-        t.Reused = true;
-        t.ConnectionRequests = up.Requests + 1;
-        _x.Record.Connected(_w.NowMs);
-    }
-
     /// <summary>The upstream connection finished connecting (or failed to).</summary>
     void IUpstreamOwner.OnUpstreamConnected(int error)
     {

@@ -154,7 +154,6 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
 
     void ILoopHandler.AfterBatch()
     {
-        Upstreams.WakeHandedOff();
         Upstreams.ExpireIdle(NowMs);
         if (NowMs >= AccessLogs.NextFlushDueMs) AccessLogs.FlushDue(NowMs);
         _acceptor.AfterBatch();

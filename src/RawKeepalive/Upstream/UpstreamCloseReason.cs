@@ -29,7 +29,4 @@ public enum UpstreamCloseReason : byte
     /// <summary>Its exchange ended cleanly, but bytes beyond the response were waiting on it: the next
     /// response read from it would not be the next request's.</summary>
     UnexpectedDataAtRelease,
-    /// <summary>Its connect was still in progress when a connection released clean was handed to its
-    /// exchange instead (hand-off before eviction): it never carried a request.</summary>
-    ConnectAbandoned,
 }

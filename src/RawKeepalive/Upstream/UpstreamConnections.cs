@@ -14,10 +14,6 @@ public interface IUpstreamOwner
 
     /// <summary>Its connect, send or read timer fired.</summary>
     void OnUpstreamTimeout();
-
-    /// <summary>Hand-off: <paramref name="up"/>, released clean by another exchange and attached as reused,
-    /// replaces the connection still connecting (closed, nothing sent on it). Woken after the batch.</summary>
-    void OnHandedOff(UpstreamConnection up);
 }
 
 /// <summary>The one owner of every upstream connection's life in a worker, nginx's keepalive module
@@ -34,7 +30,6 @@ public sealed class UpstreamConnections
     private readonly BufferSlab _slab;
     private readonly TimerWheel _timers;
     private readonly Func<bool> _freeSlots;
-    private readonly HandOffs _handOffs;
 
     /// <param name="freeSlots">Frees connection slots when every one is taken (by closing idle
     /// clients); false when it could not.</param>
@@ -46,7 +41,6 @@ public sealed class UpstreamConnections
         _timers = timers;
         _freeSlots = freeSlots;
         _connections = new UpstreamConnection[table.Capacity];
-        _handOffs = new HandOffs(table.Capacity);
         for (int i = 0; i < _connections.Length; i++) _connections[i] = new UpstreamConnection(i);
     }
 
@@ -103,7 +97,6 @@ public sealed class UpstreamConnections
         group.Stats.CountOpened();
         peer.Stats.CountOpened();
         _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
-        if (up.State == UpstreamState.Connecting && pool is not null) _handOffs.Enqueue(up);
         return up;
     }
 
@@ -170,39 +163,8 @@ public sealed class UpstreamConnections
             : nowMs - up.OpenedMs >= cfg.KeepaliveTimeMs ? UpstreamCloseReason.MaxTime
             : DeadAtRelease(up);
         if (reason is { } r) Close(up, r);
-        else if (!HandOff(up)) PutIdle(up, nowMs);
+        else PutIdle(up, nowMs);
     }
-
-    /// <summary>Hand-off before eviction: when an exchange of the same location waits on a connect to the
-    /// same peer, <paramref name="up"/> goes to it now (the oldest waiting), and its connect is abandoned.
-    /// A MSG_PEEK first, as a take for any request (it may be one that must not be replayed): one found dead
-    /// is closed. False when none waits.</summary>
-    private bool HandOff(UpstreamConnection up)
-    {
-        if (up.Peer.ConnectingHead < 0) return false;
-        if (!SocketInterop.Peek(up.Fd).IsAgain)
-        {
-            Close(up, UpstreamCloseReason.ClosedAtRelease);
-            return true;
-        }
-        int slot = _handOffs.TakeWaiting(up.Peer, up.Pool!.Tag, _connections);
-        if (slot < 0) return false;
-        var waiting = _connections[slot];
-        var owner = waiting.Owner!;
-        up.Pool = waiting.Pool;
-        waiting.Owner = null;
-        Close(waiting, UpstreamCloseReason.ConnectAbandoned);
-        up.Group.Stats.CountReused();
-        up.Peer.Stats.CountReused();
-        Attach(up, owner, reused: true);
-        up.WriteReady = true;
-        owner.OnHandedOff(up);
-        _handOffs.Wake(up.Slot);
-        return true;
-    }
-
-    /// <summary>Wakes the exchanges handed a connection during the batch (the worker calls it after each).</summary>
-    public void WakeHandedOff() => _handOffs.WakeAll(_connections);
 
     /// <summary>Why <paramref name="up"/>, whose exchange ended cleanly, must not be pooled, or null when
     /// it is alive: no EOF, reset or stray byte waits on it. A hang-up epoll already reported while it
@@ -233,7 +195,6 @@ public sealed class UpstreamConnections
     public void Close(UpstreamConnection up, UpstreamCloseReason reason)
     {
         if (up.Fd < 0) return;
-        _handOffs.Remove(up);
         up.Pool?.Cache.Remove(up.Slot);
         up.Group.Stats.CountClosed(reason);
         up.Peer.Stats.CountClosed(reason);
@@ -254,7 +215,7 @@ public sealed class UpstreamConnections
     private static bool ClosesAbortively(UpstreamConnection up, UpstreamCloseReason reason) =>
         up.Owner is null && up.Group.Config.KeepaliveCloseReset
         && reason is UpstreamCloseReason.PoolFull or UpstreamCloseReason.IdleTimeout or UpstreamCloseReason.MaxRequests
-            or UpstreamCloseReason.MaxTime or UpstreamCloseReason.Shutdown or UpstreamCloseReason.ConnectAbandoned;
+            or UpstreamCloseReason.MaxTime or UpstreamCloseReason.Shutdown;
 
     /// <summary>An epoll event for <paramref name="up"/>.</summary>
     public void OnEvent(UpstreamConnection up, uint events)
@@ -271,11 +232,7 @@ public sealed class UpstreamConnections
                 else up.ReadReady = false;
                 return;
             case UpstreamState.Connecting:
-                if (up.WriteReady || readable)
-                {
-                    _handOffs.Remove(up);
-                    up.Owner!.OnUpstreamConnected(SocketInterop.PendingError(up.Fd));
-                }
+                if (up.WriteReady || readable) up.Owner!.OnUpstreamConnected(SocketInterop.PendingError(up.Fd));
                 return;
             case UpstreamState.Active:
                 up.Owner?.OnUpstreamReady();

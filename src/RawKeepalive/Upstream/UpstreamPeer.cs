@@ -13,6 +13,4 @@ public sealed class UpstreamPeer(int index, SockAddr address)
     public byte[] NameBytes { get; } = Encoding.ASCII.GetBytes(address.EndPoint.ToString());
     /// <summary>Opened, reused, stale retries and closes by reason for this peer, in this worker.</summary>
     public UpstreamStats Stats { get; } = new();
-    /// <summary>The FIFO of connections still connecting to it for an exchange (<see cref="HandOffs"/>): first and last slot, or -1.</summary>
-    public int ConnectingHead = -1, ConnectingTail = -1;
 }

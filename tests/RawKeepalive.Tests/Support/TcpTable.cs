@@ -5,7 +5,7 @@ namespace RawKeepalive.Tests.Support;
 /// <summary>The kernel's IPv4 TCP socket table (/proc/net/tcp), as `ss -tan` reads it.</summary>
 public static class TcpTable
 {
-    public const string SynSent = "02", TimeWait = "06";
+    public const string TimeWait = "06";
 
     /// <summary>Sockets in <paramref name="state"/> whose remote port is <paramref name="port"/>: the client
     /// side of connections to a listener on that port (the listener's side has it as its local port).</summary>

@@ -218,7 +218,6 @@ public sealed class ReleaseCheckTests
         public void OnUpstreamConnected(int error) => Up.State = error == 0 ? UpstreamState.Active : UpstreamState.Closed;
         public void OnUpstreamReady() { }
         public void OnUpstreamTimeout() { }
-        public void OnHandedOff(UpstreamConnection up) { }
 
         public void Dispose()
         {
