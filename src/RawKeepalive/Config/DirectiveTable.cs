@@ -110,6 +110,7 @@ public static class DirectiveTable
         new("keepalive_requests", UpstreamBlock, 1, 1, false, Done, Once: true),
         new("keepalive_timeout", UpstreamBlock, 1, 1, false, Done, Once: true),
         new("keepalive_time", UpstreamBlock, 1, 1, false, Done, Once: true),
+        new("keepalive_close", UpstreamBlock, 1, 1, false, Done, Once: true),         // ours: reset|graceful
 
         // nginx directives whose behaviour we do not have yet: refused, never ignored
         .. Unsupported(Main, "worker_priority", "working_directory", "env", "load_module", "lock_file", "pcre_jit", "thread_pool", "timer_resolution",

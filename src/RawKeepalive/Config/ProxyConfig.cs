@@ -68,6 +68,9 @@ public sealed class UpstreamConfig
     public int KeepaliveRequests { get; init; } = 1000;
     public long KeepaliveTimeoutMs { get; init; } = 60_000;
     public long KeepaliveTimeMs { get; init; } = 3_600_000;
+    /// <summary>keepalive_close reset|graceful (ours): whether the proxy closes an idle, clean connection
+    /// abortively (RST, no TIME_WAIT on its port). Default reset.</summary>
+    public bool KeepaliveCloseReset { get; init; } = true;
     /// <summary>True for the upstream made implicitly by <c>proxy_pass http://host:port</c>: nginx keeps no pool for those.</summary>
     public bool Implicit { get; init; }
     /// <summary>Where "keepalive" and "keepalive_timeout" were written (null when not): the linter names them.</summary>

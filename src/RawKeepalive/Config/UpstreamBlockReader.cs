@@ -11,6 +11,7 @@ internal sealed class UpstreamDraft(string name, ConfigDirective where)
     public int? KeepaliveRequests;
     public long? KeepaliveTimeoutMs;
     public long? KeepaliveTimeMs;
+    public bool? KeepaliveCloseReset;
     public ConfigDirective? KeepaliveWhere, KeepaliveTimeoutWhere;
 }
 
@@ -44,6 +45,14 @@ internal static class UpstreamBlockReader
                     draft.KeepaliveTimeoutWhere = d;
                     break;
                 case "keepalive_time": draft.KeepaliveTimeMs = DirectiveArgs.TimeMs(d); break;
+                case "keepalive_close":
+                    draft.KeepaliveCloseReset = d.Args[0] switch
+                    {
+                        "reset" => true,
+                        "graceful" => false,
+                        _ => throw DirectiveArgs.InvalidValueIn(d),
+                    };
+                    break;
                 default: throw new InvalidOperationException($"directive table allows \"{d.Name}\" in upstream but nothing reads it");
             }
         }
@@ -86,6 +95,7 @@ internal static class UpstreamBlockReader
             KeepaliveRequests = draft.KeepaliveRequests ?? defaults.KeepaliveRequests,
             KeepaliveTimeoutMs = draft.KeepaliveTimeoutMs ?? defaults.KeepaliveTimeoutMs,
             KeepaliveTimeMs = draft.KeepaliveTimeMs ?? defaults.KeepaliveTimeMs,
+            KeepaliveCloseReset = draft.KeepaliveCloseReset ?? true,
             KeepaliveWhere = draft.KeepaliveWhere,
             KeepaliveTimeoutWhere = draft.KeepaliveTimeoutWhere,
             File = draft.Where.File,

@@ -200,11 +200,22 @@ public sealed class UpstreamConnections
         up.Peer.Stats.CountClosed(reason);
         _timers.Cancel(up.Slot);
         UpstreamStats.Ended(up);
-        SocketInterop.Close(up.Fd);   // close() also removes it from epoll
+        // close() also removes it from epoll
+        if (ClosesAbortively(up, reason)) SocketInterop.CloseAbortive(up.Fd);
+        else SocketInterop.Close(up.Fd);
         if (up.Buffer >= 0) _slab.Return(up.Buffer);
         up.Reset();
         _table.Release(up.Slot);
     }
+
+    /// <summary>Whether <paramref name="up"/> is closed with a reset rather than a FIN (keepalive_close reset):
+    /// only when the proxy itself retires it idle and clean: no exchange holds it (an idle one, or one whose
+    /// exchange completed), and the reason is a limit or the pool, never a failure or a partial exchange. Its
+    /// port then skips TIME_WAIT.</summary>
+    private static bool ClosesAbortively(UpstreamConnection up, UpstreamCloseReason reason) =>
+        up.Owner is null && up.Group.Config.KeepaliveCloseReset
+        && reason is UpstreamCloseReason.PoolFull or UpstreamCloseReason.IdleTimeout or UpstreamCloseReason.MaxRequests
+            or UpstreamCloseReason.MaxTime or UpstreamCloseReason.Shutdown;
 
     /// <summary>An epoll event for <paramref name="up"/>.</summary>
     public void OnEvent(UpstreamConnection up, uint events)

@@ -39,6 +39,8 @@ public sealed class TestBackend : IDisposable
     private int _idleClosed;
     private int _resetOnReuse;
     private int _idleResets;
+    private int _resetsBetweenRequests;
+    private int _resetsInExchange;
     private int _open;
     private volatile bool _stopping;
     private readonly ManualResetEventSlim _released = new();
@@ -78,6 +80,12 @@ public sealed class TestBackend : IDisposable
     public int IdleResets => Volatile.Read(ref _idleResets);
 
     public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Resets (ECONNRESET) met while a connection waited for its next request, no byte of it come.</summary>
+    public int ResetsBetweenRequests => Volatile.Read(ref _resetsBetweenRequests);
+
+    /// <summary>Resets met with a request or its response in flight: what a proxy must never cause.</summary>
+    public int ResetsInExchange => Volatile.Read(ref _resetsInExchange);
 
     /// <summary>Lets every <c>hold=1</c> request be answered, those waiting and those still to come.</summary>
     public void ReleaseHeld() => _released.Set();
@@ -146,6 +154,7 @@ public sealed class TestBackend : IDisposable
     private void Serve(Socket socket, int connection)
     {
         bool graceful = true;
+        bool inExchange = false;
         try
         {
             var reader = new SocketReader(socket);
@@ -165,6 +174,10 @@ public sealed class TestBackend : IDisposable
                     Interlocked.Increment(ref _idleClosed);
                     return;
                 }
+                // Between requests until a byte of the next one is here (a reset or EOF wakes the poll too).
+                inExchange = false;
+                if (reader.WaitForData(Timeout.InfiniteTimeSpan) && (reader.Buffered > 0 || socket.Available > 0))
+                    inExchange = true;
                 BackendRequest? request;
                 byte[] body;
                 try
@@ -193,6 +206,8 @@ public sealed class TestBackend : IDisposable
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
             graceful = false;
+            if (e is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+                Interlocked.Increment(ref inExchange ? ref _resetsInExchange : ref _resetsBetweenRequests);
         }
         finally
         {
