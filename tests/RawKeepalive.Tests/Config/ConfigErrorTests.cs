@@ -17,6 +17,7 @@ public class ConfigErrorTests
     [TestCase("http {\n keepalive_timeout abc;\n}\n", "\"keepalive_timeout\" directive invalid value in t.conf:2")]
     [TestCase("events {\n worker_connections abc;\n}\n", "invalid number \"abc\" in t.conf:2")]
     [TestCase("http { upstream b { server 127.0.0.1;\n keepalive abc; } }\n", "invalid value \"abc\" in \"keepalive\" directive in t.conf:2")]
+    [TestCase("http { upstream b { server 127.0.0.1;\n keepalive_close foo; } }\n", "invalid value \"foo\" in \"keepalive_close\" directive in t.conf:2")]
     [TestCase("http { upstream b { server 127.0.0.1;\n keepalive 8 global; } }\n", "invalid parameter \"global\" in t.conf:2")]
     [TestCase("daemon maybe;\n", "invalid value \"maybe\" in \"daemon\" directive, it must be \"on\" or \"off\" in t.conf:1")]
     [TestCase("worker_processes many;\n", "\"worker_processes\" directive invalid value in t.conf:1")]
