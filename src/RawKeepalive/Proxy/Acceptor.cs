@@ -39,8 +39,6 @@ public sealed unsafe class Acceptor : IDisposable
         for (int i = 0; i < listeners.Length; i++) host.AddListener(listeners[i].Fd, i);
     }
 
-    public IReadOnlyList<Listener> Listeners => _listeners;
-
     /// <summary>When accepting resumes after running out of descriptors; long.MaxValue when it has not.</summary>
     public long RetryAtMs => _retryAtMs;
 

@@ -61,7 +61,6 @@ public sealed unsafe class ClientConnection
 
     public byte* BufferPointer => _w.Slab.Pointer(_buffer);
     public int BufferSize => _w.Slab.BufferSize;
-    public bool HasBuffer => _buffer >= 0;
 
     public void Open(int fd, long number, Listener listener)
     {
