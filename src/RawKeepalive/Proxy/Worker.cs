@@ -95,6 +95,8 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
             foreach (var s in l.Servers)
                 foreach (var loc in s.Locations)
                     if (loc.Group is not null && !groups.Contains(loc.Group)) groups.Add(loc.Group);
+        foreach (var g in groups)
+            if (g.Queue is not null) Upstreams.AddQueue(g.Queue);
         Figures = new WorkerMetrics(segment, counterSlot, config, groups, log, NowMs);
     }
 
@@ -155,6 +157,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     void ILoopHandler.AfterBatch()
     {
         Upstreams.ExpireIdle(NowMs);
+        Upstreams.ServeQueues(NowMs);
         if (NowMs >= AccessLogs.NextFlushDueMs) AccessLogs.FlushDue(NowMs);
         _acceptor.AfterBatch();
         Figures.Doctor.Tick(NowMs);
