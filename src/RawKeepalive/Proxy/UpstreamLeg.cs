@@ -44,11 +44,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
     /// <summary>The upstream connection of the current try, or null.</summary>
     public UpstreamConnection? Connection { get; private set; }
 
-    public void Reset()
-    {
-        Connection = null;
-        _queue = null;
-    }
+    public void Reset() => (Connection, _queue) = (null, null);
 
     /// <summary>Waiting in its upstream's queue for a connection.</summary>
     public bool Queued => _queue is not null;
@@ -149,17 +145,25 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
         _x.Local.Respond(502, close: !_x.RequestBody.Complete);
     }
 
-    /// <summary>A connection of its group was released or closed: it tries again from its current peer.</summary>
+    /// <summary>A connection of its group was released or closed: it tries again from its current peer.
+    /// Runs after the loop's batch, outside its fault handling: a fault costs this client only.</summary>
     bool IQueuedRequest.TryResume()
     {
         var queue = _queue!;
         _queue = null;
-        if (!TryConnect(fresh: false, first: false, resuming: true))
+        try
         {
-            _queue = queue;
-            return false;
+            if (!TryConnect(fresh: false, first: false, resuming: true))
+            {
+                _queue = queue;
+                return false;
+            }
+            _client.Advance();
         }
-        _client.Advance();
+        catch (Exception e)
+        {
+            _w.Fault(_client.Slot, e);
+        }
         return true;
     }
 
@@ -167,8 +171,15 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
     void IQueuedRequest.OnQueueTimeout()
     {
         _queue = null;
-        FailBeforeConnect(_x.Location!.Group!, "upstream queue timed out");
-        _client.Advance();
+        try
+        {
+            FailBeforeConnect(_x.Location!.Group!, "upstream queue timed out");
+            _client.Advance();
+        }
+        catch (Exception e)
+        {
+            _w.Fault(_client.Slot, e);
+        }
     }
 
     private void Attach(UpstreamConnection up, bool reused)

@@ -224,7 +224,11 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
 
     /// <summary>A bug must cost one connection, not the worker and every request it carries
     /// (nginx's master would respawn a crashed worker; here the damage stays smaller still).</summary>
-    void ILoopHandler.OnFault(int slot, Exception e)
+    void ILoopHandler.OnFault(int slot, Exception e) => Fault(slot, e);
+
+    /// <summary>A bug while serving <paramref name="slot"/>: logged [crit], and the connection closed (also
+    /// for work done outside the loop's dispatch, such as serving an upstream queue after the batch).</summary>
+    public void Fault(int slot, Exception e)
     {
         Log.Write(LogLevel.Crit, 0, $"internal error, closing the connection: {e}");
         bool upstream = _table.Kind(slot) == SlotKind.Upstream;
