@@ -62,6 +62,10 @@ public sealed class UpstreamConfig
     public required IReadOnlyList<UpstreamServerConfig> Servers { get; init; }
     /// <summary>keepalive N: idle connections cached per worker; 0 = no pool. Default 32 (legacy: 0).</summary>
     public int Keepalive { get; init; }
+    /// <summary>queue N: at most N requests per worker wait for a connection when every peer is at max_conns; 0: none wait (502).</summary>
+    public int Queue { get; init; }
+    /// <summary>queue's timeout= (60s by default): a request waiting longer is answered 502.</summary>
+    public long QueueTimeoutMs { get; init; } = 60_000;
     /// <summary>keepalive N local: the group's one cache hands a location only connections that location
     /// released (the implicit default's "local").</summary>
     public bool KeepaliveLocal { get; init; }
@@ -85,6 +89,8 @@ public sealed class UpstreamServerConfig
     /// <summary>As written, e.g. "127.0.0.1:8080" or "localhost:8080" (a name may resolve to several addresses: each is a peer).</summary>
     public required string Text { get; init; }
     public required IReadOnlyList<IPEndPoint> Addresses { get; init; }
+    /// <summary>max_conns=N: at most N connections (active and idle) per worker to each of its addresses; 0: unlimited.</summary>
+    public int MaxConns { get; init; }
 }
 
 public sealed class ListenConfig

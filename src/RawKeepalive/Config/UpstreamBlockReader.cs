@@ -12,6 +12,8 @@ internal sealed class UpstreamDraft(string name, ConfigDirective where)
     public long? KeepaliveTimeoutMs;
     public long? KeepaliveTimeMs;
     public bool? KeepaliveCloseReset;
+    public int Queue;
+    public long QueueTimeoutMs = 60_000;
     public ConfigDirective? KeepaliveWhere, KeepaliveTimeoutWhere;
 }
 
@@ -21,7 +23,7 @@ internal static class UpstreamBlockReader
     // server parameters nginx has and we do not implement yet ("weight=5" is named "weight").
     private static readonly HashSet<string> UnsupportedServerParameters = new(StringComparer.Ordinal)
     {
-        "weight", "max_fails", "fail_timeout", "backup", "down", "max_conns", "resolve", "service", "slow_start", "route", "drain",
+        "weight", "max_fails", "fail_timeout", "backup", "down", "resolve", "service", "slow_start", "route", "drain",
     };
 
     public static UpstreamDraft Read(ConfigDirective block)
@@ -53,6 +55,17 @@ internal static class UpstreamBlockReader
                         _ => throw DirectiveArgs.InvalidValueIn(d),
                     };
                     break;
+                case "queue":
+                    if (!Units.TryParseDigits(d.Args[0], out long q) || q > int.MaxValue) throw DirectiveArgs.InvalidValueIn(d);
+                    draft.Queue = (int)q;
+                    if (d.Args.Count == 2)
+                    {
+                        if (!d.Args[1].StartsWith("timeout=", StringComparison.Ordinal)
+                            || !Units.TryParseTimeMs(d.Args[1]["timeout=".Length..], out long t))
+                            throw DirectiveArgs.InvalidParameter(d, d.Args[1]);
+                        draft.QueueTimeoutMs = t;
+                    }
+                    break;
                 default: throw new InvalidOperationException($"directive table allows \"{d.Name}\" in upstream but nothing reads it");
             }
         }
@@ -63,9 +76,17 @@ internal static class UpstreamBlockReader
     private static UpstreamServerConfig ReadServer(ConfigDirective d)
     {
         string text = d.Args[0];
-        if (d.Args.Count > 1)
+        int maxConns = 0;
+        for (int i = 1; i < d.Args.Count; i++)
         {
-            string parameter = d.Args[1];
+            string parameter = d.Args[i];
+            if (parameter.StartsWith("max_conns=", StringComparison.Ordinal))
+            {
+                if (!Units.TryParseDigits(parameter.AsSpan("max_conns=".Length), out long n) || n > int.MaxValue)
+                    throw DirectiveArgs.InvalidParameter(d, parameter);
+                maxConns = (int)n;
+                continue;
+            }
             int eq = parameter.IndexOf('=');
             string name = eq < 0 ? parameter : parameter[..eq];
             if (UnsupportedServerParameters.Contains(name)) throw DirectiveArgs.ParameterNotSupported(d, name);
@@ -77,7 +98,7 @@ internal static class UpstreamBlockReader
             throw ConfigError.At($"{error} in upstream \"{text}\"", d);
         var addresses = hostPort.ResolveEndPoints();
         if (addresses.Length == 0) throw ConfigError.At($"host not found in upstream \"{text}\"", d);
-        return new UpstreamServerConfig { Text = text, Addresses = addresses };
+        return new UpstreamServerConfig { Text = text, Addresses = addresses, MaxConns = maxConns };
     }
 
     /// <summary>The final record: keepalive defaults depend on keepalive_defaults (current: an implicit
@@ -96,6 +117,8 @@ internal static class UpstreamBlockReader
             KeepaliveTimeoutMs = draft.KeepaliveTimeoutMs ?? defaults.KeepaliveTimeoutMs,
             KeepaliveTimeMs = draft.KeepaliveTimeMs ?? defaults.KeepaliveTimeMs,
             KeepaliveCloseReset = draft.KeepaliveCloseReset ?? true,
+            Queue = draft.Queue,
+            QueueTimeoutMs = draft.QueueTimeoutMs,
             KeepaliveWhere = draft.KeepaliveWhere,
             KeepaliveTimeoutWhere = draft.KeepaliveTimeoutWhere,
             File = draft.Where.File,

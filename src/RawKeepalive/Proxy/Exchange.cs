@@ -262,6 +262,7 @@ public sealed unsafe class Exchange
     public void OnClientClosing()
     {
         if (!_open) return;
+        Upstream.LeaveQueue();
         if (Upstream.Connection is not null) Upstream.Release(reusable: false, UpstreamCloseReason.ErrorMidExchange);
         if (!ResponseStarted) Status = 499;
         End();
@@ -333,4 +334,7 @@ public sealed unsafe class Exchange
 
     /// <summary>nginx's log context: ", client: …, server: …, request: "…", upstream: "…", host: "…"".</summary>
     public string Context(UpstreamPeer? peer = null) => LogContext.Format(this, peer);
+
+    /// <summary>The log context naming the upstream group rather than a peer (nginx's "no live upstreams" line).</summary>
+    public string Context(string upstreamName) => LogContext.Format(this, null, upstreamName);
 }

@@ -9,7 +9,7 @@ public static class LogContext
 {
     /// <summary>", client: …, server: …, request: "…", upstream: "…", host: "…"" (the request, upstream
     /// and host parts only while the head is still buffered).</summary>
-    public static string Format(Exchange x, UpstreamPeer? peer)
+    public static string Format(Exchange x, UpstreamPeer? peer, string? upstreamName = null)
     {
         var req = x.Request;
         var head = x.HeadAvailable ? x.HeadBytes : default;
@@ -17,7 +17,8 @@ public static class LogContext
         int n = SockAddr.FormatAddress(x.Client.PeerAddress, addr);
         string requestLine = !head.IsEmpty ? Encoding.ASCII.GetString(head[..req.Target.End]) + (req.VersionMinor == 1 ? " HTTP/1.1" : " HTTP/1.0") : "";
         string s = $", client: {Encoding.ASCII.GetString(addr[..n])}, server: {Encoding.ASCII.GetString(x.Server?.FirstName ?? [])}, request: \"{requestLine}\"";
-        if (peer is not null && !head.IsEmpty) s += $", upstream: \"http://{peer.Name}{Encoding.ASCII.GetString(head[req.Path.Start..req.Target.End])}\"";
+        string? upstream = peer?.Name ?? upstreamName;
+        if (upstream is not null && !head.IsEmpty) s += $", upstream: \"http://{upstream}{Encoding.ASCII.GetString(head[req.Path.Start..req.Target.End])}\"";
         if (req.HasHost && !head.IsEmpty) s += $", host: \"{Encoding.ASCII.GetString(req.Host.Of(head))}\"";
         return s;
     }

@@ -14,7 +14,7 @@ namespace RawKeepalive.Proxy;
 /// applies the retry policy (<see cref="UpstreamTries"/>) when a try fails, and releases the
 /// connection when the exchange is done with it. An upstream connection knows it only as its
 /// <see cref="IUpstreamOwner"/>.</summary>
-public sealed unsafe class UpstreamLeg : IUpstreamOwner
+public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
 {
     private readonly Worker _w;
     private readonly ClientConnection _client;
@@ -28,6 +28,8 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     private long _received;
     /// <summary>When the current try began (Stopwatch ticks): its connect, header and response times count from here.</summary>
     private long _tryStart;
+    /// <summary>The upstream queue this exchange waits in (every peer at max_conns), or null.</summary>
+    private ConnectionQueue? _queue;
 
     public UpstreamLeg(Worker worker, ClientConnection client, Exchange exchange)
     {
@@ -42,7 +44,17 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
     /// <summary>The upstream connection of the current try, or null.</summary>
     public UpstreamConnection? Connection { get; private set; }
 
-    public void Reset() => Connection = null;
+    public void Reset() => (Connection, _queue) = (null, null);
+
+    /// <summary>Waiting in its upstream's queue for a connection.</summary>
+    public bool Queued => _queue is not null;
+
+    /// <summary>The exchange ends (its client went away): it leaves the queue it waits in.</summary>
+    public void LeaveQueue()
+    {
+        _queue?.Remove(_client.Slot);
+        _queue = null;
+    }
 
     /// <summary>The request's generated lines, 100-continue, then the first try (after the whole body,
     /// for a chunked body to an HTTP/1.0 upstream).</summary>
@@ -54,16 +66,27 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         if (!_x.Generated.PrepareRequestHeaders()) return;
         body.ExpectContinue(_x.Request, _client.Stream, ref _client.WriteReady);
         _tries.Start(group, location.Config.Proxy.NextUpstreamTries);
-        if (body.Mode != RequestBodyMode.Buffered) Connect(fresh: false);
+        if (body.Mode != RequestBodyMode.Buffered) Connect(fresh: false, first: true);
     }
 
     /// <summary>Takes an idle pooled connection to the current peer, or opens a new one; on an
-    /// immediate connect failure moves on to the next peer.</summary>
-    private void Connect(bool fresh)
+    /// immediate connect failure moves on to the next peer. A peer at max_conns is skipped; when every
+    /// peer is, the request waits in the upstream's queue, or gets 502 without one. The first try of a
+    /// request joins the queue behind those already waiting.</summary>
+    private void Connect(bool fresh, bool first = false) => TryConnect(fresh, first, resuming: false);
+
+    /// <summary><see cref="Connect"/>; false only when <paramref name="resuming"/> from the queue and
+    /// there is still no connection to be had (nothing was changed).</summary>
+    private bool TryConnect(bool fresh, bool first, bool resuming)
     {
         var location = _x.Location!;
         var group = location.Group!;
         var upstreams = _w.Upstreams;
+        if (first && group.Queue is { Count: > 0 } waiting)
+        {
+            Enqueue(group, waiting);
+            return true;
+        }
         while (true)
         {
             var peer = group.Peers[_tries.Peer];
@@ -71,6 +94,15 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
             {
                 Attach(idle, reused: true);
                 break;
+            }
+            if (peer.AtLimit && !upstreams.TryFreeIdleSlot(location.Pool, peer))
+            {
+                // max_conns: a peer at its limit is skipped by peer selection (no try spent); none left: the queue, or nginx's "no live upstreams"
+                if (_tries.SkipToPeerBelowLimit(group)) continue;
+                if (resuming) return false;
+                if (group.Queue is { } queue) Enqueue(group, queue);
+                else FailBeforeConnect(group, "no live upstreams");
+                return true;
             }
             var opened = upstreams.Open(peer, group, location.Pool, _w.NowMs, out int errno, out bool outOfSlots);
             if (opened is not null)
@@ -83,7 +115,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
             if (!_tries.TryNextPeer(group.Peers.Length))
             {
                 _x.Local.Respond(502, close: !_x.RequestBody.Complete);
-                return;
+                return true;
             }
         }
         var up = Connection!;
@@ -91,11 +123,63 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         {
             _x.Log.Write(LogLevel.Alert, _client.Number, "no free I/O buffers for the upstream connection");
             _x.Local.Respond(502, close: true);
-            return;
+            return true;
         }
-        if (!BuildRequestHead()) return;
+        if (!BuildRequestHead()) return true;
         if (up.State == UpstreamState.Connecting)
             _w.Timers.Set(up.Slot, _w.NowMs + location.Config.Proxy.ConnectTimeoutMs);
+        return true;
+    }
+
+    /// <summary>Joins <paramref name="queue"/> (at its tail), or answers 502 when it is full.</summary>
+    private void Enqueue(UpstreamGroup group, ConnectionQueue queue)
+    {
+        if (queue.Enqueue(_client.Slot, this, _w.NowMs)) _queue = queue;
+        else FailBeforeConnect(group, "upstream queue is full");
+    }
+
+    /// <summary>No connection for this request: the error line names the upstream group, as nginx's does, and the client gets 502.</summary>
+    private void FailBeforeConnect(UpstreamGroup group, string reason)
+    {
+        _x.Log.Write(LogLevel.Error, _client.Number, $"{reason} while connecting to upstream{_x.Context(group.Config.Name)}");
+        _x.Local.Respond(502, close: !_x.RequestBody.Complete);
+    }
+
+    /// <summary>A connection of its group was released or closed: it tries again from its current peer.
+    /// Runs after the loop's batch, outside its fault handling: a fault costs this client only.</summary>
+    bool IQueuedRequest.TryResume()
+    {
+        var queue = _queue!;
+        _queue = null;
+        try
+        {
+            if (!TryConnect(fresh: false, first: false, resuming: true))
+            {
+                _queue = queue;
+                return false;
+            }
+            _client.Advance();
+        }
+        catch (Exception e)
+        {
+            _w.Fault(_client.Slot, e);
+        }
+        return true;
+    }
+
+    /// <summary>It waited queue's timeout=: 502.</summary>
+    void IQueuedRequest.OnQueueTimeout()
+    {
+        _queue = null;
+        try
+        {
+            FailBeforeConnect(_x.Location!.Group!, "upstream queue timed out");
+            _client.Advance();
+        }
+        catch (Exception e)
+        {
+            _w.Fault(_client.Slot, e);
+        }
     }
 
     private void Attach(UpstreamConnection up, bool reused)
@@ -170,7 +254,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner
         switch (_x.RequestBody.BufferChunked(_client.BufferPointer, _client.BufferSize, ref _client.End, _client.Stream, ref _client.ReadReady))
         {
             case RequestBodyOutcome.Buffered:
-                Connect(fresh: false);
+                Connect(fresh: false, first: true);
                 return true;
             case RequestBodyOutcome.InvalidChunked:
                 _x.Local.Respond(400, close: true);

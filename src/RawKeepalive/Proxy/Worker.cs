@@ -95,6 +95,8 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
             foreach (var s in l.Servers)
                 foreach (var loc in s.Locations)
                     if (loc.Group is not null && !groups.Contains(loc.Group)) groups.Add(loc.Group);
+        foreach (var g in groups)
+            if (g.Queue is not null) Upstreams.AddQueue(g.Queue);
         Figures = new WorkerMetrics(segment, counterSlot, config, groups, log, NowMs);
     }
 
@@ -155,6 +157,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     void ILoopHandler.AfterBatch()
     {
         Upstreams.ExpireIdle(NowMs);
+        Upstreams.ServeQueues(NowMs);
         if (NowMs >= AccessLogs.NextFlushDueMs) AccessLogs.FlushDue(NowMs);
         _acceptor.AfterBatch();
         Figures.Doctor.Tick(NowMs);
@@ -221,7 +224,11 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
 
     /// <summary>A bug must cost one connection, not the worker and every request it carries
     /// (nginx's master would respawn a crashed worker; here the damage stays smaller still).</summary>
-    void ILoopHandler.OnFault(int slot, Exception e)
+    void ILoopHandler.OnFault(int slot, Exception e) => Fault(slot, e);
+
+    /// <summary>A bug while serving <paramref name="slot"/>: logged [crit], and the connection closed (also
+    /// for work done outside the loop's dispatch, such as serving an upstream queue after the batch).</summary>
+    public void Fault(int slot, Exception e)
     {
         Log.Write(LogLevel.Crit, 0, $"internal error, closing the connection: {e}");
         bool upstream = _table.Kind(slot) == SlotKind.Upstream;

@@ -89,6 +89,31 @@ public sealed class KeepalivePool
         return false;
     }
 
+    /// <summary>Whether an idle connection to <paramref name="peer"/> is cached, whatever its tag.</summary>
+    public bool Holds(int peer)
+    {
+        for (int n = _next[_sentinel]; n != _sentinel; n = _next[n])
+            if (_peer[n] == peer) return true;
+        return false;
+    }
+
+    /// <summary>Takes the least recently used idle connection to <paramref name="peer"/>, whatever its tag
+    /// (to be closed: its peer is at max_conns).</summary>
+    public bool TryTakeOldest(int peer, out int id)
+    {
+        for (int n = _prev[_sentinel]; n != _sentinel; n = _prev[n])
+        {
+            if (_peer[n] == peer)
+            {
+                Unlink(n);
+                id = n;
+                return true;
+            }
+        }
+        id = -1;
+        return false;
+    }
+
     /// <summary>Removes <paramref name="id"/> if it is in the pool (the upstream closed it or sent
     /// something while idle). Returns whether it was there.</summary>
     public bool Remove(int id)

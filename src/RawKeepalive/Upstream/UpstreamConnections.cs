@@ -25,6 +25,7 @@ public sealed class UpstreamConnections
 {
     private readonly UpstreamConnection[] _connections;
     private readonly List<KeepalivePool> _pools = [];
+    private readonly List<ConnectionQueue> _queues = [];
     private readonly ConnectionTable _table;
     private readonly EventLoop _loop;
     private readonly BufferSlab _slab;
@@ -52,6 +53,30 @@ public sealed class UpstreamConnections
     public void AddPool(LocationPool pool)
     {
         if (!_pools.Contains(pool.Cache)) _pools.Add(pool.Cache);
+    }
+
+    /// <summary>Registers an upstream group's queue: served after each batch once a connection of its
+    /// group was released or closed, and its waiters timed out.</summary>
+    public void AddQueue(ConnectionQueue queue)
+    {
+        if (!_queues.Contains(queue)) _queues.Add(queue);
+    }
+
+    /// <summary>Hands the connections freed in this batch to the queues' first waiters, and answers those
+    /// that waited too long.</summary>
+    public void ServeQueues(long nowMs)
+    {
+        foreach (var q in _queues) q.Serve(nowMs);
+    }
+
+    /// <summary>max_conns: <paramref name="peer"/> is at its limit and no idle connection of
+    /// <paramref name="pool"/>'s tag is left to it; closes the least recently used idle one another
+    /// location released to it (keepalive N local), so that a new one can be opened. False when there is none.</summary>
+    public bool TryFreeIdleSlot(LocationPool? pool, UpstreamPeer peer)
+    {
+        if (pool is null || !pool.Cache.TryTakeOldest(peer.Index, out int id)) return false;
+        Close(_connections[id], UpstreamCloseReason.PoolFull);
+        return true;
     }
 
     /// <summary>Opens a non-blocking connection to <paramref name="peer"/> that returns to
@@ -96,6 +121,7 @@ public sealed class UpstreamConnections
         up.WriteReady = !c.IsError;
         group.Stats.CountOpened();
         peer.Stats.CountOpened();
+        peer.Connections++;
         _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
         return up;
     }
@@ -185,6 +211,7 @@ public sealed class UpstreamConnections
     private void PutIdle(UpstreamConnection up, long nowMs)
     {
         UpstreamStats.WentIdle(up);
+        if (up.Group.Queue is { Count: > 0 } queue) queue.Woken = true;   // its first waiter takes it after this batch
         up.State = UpstreamState.Idle;
         up.ReadReady = false;
         int evicted = up.Pool!.Cache.Put(up.Slot, up.Peer.Index, up.Pool.Tag, nowMs);
@@ -198,6 +225,8 @@ public sealed class UpstreamConnections
         up.Pool?.Cache.Remove(up.Slot);
         up.Group.Stats.CountClosed(reason);
         up.Peer.Stats.CountClosed(reason);
+        up.Peer.Connections--;
+        if (up.Group.Queue is { } queue) queue.Woken = true;
         _timers.Cancel(up.Slot);
         UpstreamStats.Ended(up);
         // close() also removes it from epoll
@@ -258,6 +287,7 @@ public sealed class UpstreamConnections
         {
             long due = long.MaxValue;
             foreach (var pool in _pools) due = Math.Min(due, pool.NextExpiryMs);
+            foreach (var q in _queues) due = Math.Min(due, q.NextDeadlineMs);
             return due;
         }
     }

@@ -18,6 +18,8 @@ public sealed class UpstreamGroup
     public KeepalivePool? Pool { get; }
     /// <summary>Opened, reused, stale retries and closes by reason over all its peers, in this worker.</summary>
     public UpstreamStats Stats { get; } = new();
+    /// <summary>queue N: the requests waiting for a connection when every peer is at max_conns, or null without queue.</summary>
+    public ConnectionQueue? Queue { get; }
 
     public UpstreamGroup(UpstreamConfig config, int maxConnections)
     {
@@ -25,10 +27,12 @@ public sealed class UpstreamGroup
         var peers = new List<UpstreamPeer>();
         foreach (var server in config.Servers)
             foreach (var ep in server.Addresses)
-                peers.Add(new UpstreamPeer(peers.Count, new SockAddr(ep)));
+                peers.Add(new UpstreamPeer(peers.Count, new SockAddr(ep), server.MaxConns));
         Peers = peers.ToArray();
         if (config.Keepalive > 0)
             Pool = new KeepalivePool(config.Keepalive, config.KeepaliveTimeoutMs, maxConnections);
+        if (config.Queue > 0)
+            Queue = new ConnectionQueue(config.Queue, config.QueueTimeoutMs, maxConnections);
     }
 
     /// <summary>The cache as one more location proxying to this group sees it: under keepalive N local

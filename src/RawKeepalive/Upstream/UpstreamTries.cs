@@ -57,6 +57,24 @@ public struct UpstreamTries
         return true;
     }
 
+    /// <summary>The current peer is at max_conns: moves to the next peer (round robin) that may open a
+    /// connection (or holds an idle one in the group's cache), without spending a try, as nginx's peer
+    /// selection skips a busy peer. False when every peer of <paramref name="group"/> is at its limit.</summary>
+    public bool SkipToPeerBelowLimit(UpstreamGroup group)
+    {
+        var peers = group.Peers;
+        for (int i = 1, p = Peer; i < peers.Length; i++)
+        {
+            p = p + 1 == peers.Length ? 0 : p + 1;
+            if (!peers[p].AtLimit || group.Pool is { Count: > 0 } pool && pool.Holds(p))
+            {
+                Peer = p;
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The policy. A reused connection that failed before any response byte (not by timeout)
     /// was stale: a replayable request goes once more on a fresh connection to the same peer.
     /// Otherwise proxy_next_upstream (<paramref name="allowedByConfig"/> for this kind of failure)

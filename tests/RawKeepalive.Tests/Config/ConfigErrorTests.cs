@@ -94,6 +94,14 @@ public class ConfigErrorTests
             Is.EqualTo("duplicate upstream \"B\" in t.conf:3"));
         Assert.That(ErrorOf("http {\nupstream b {\nserver 127.0.0.1:1 weight=5;\n}\n}\n"),
             Is.EqualTo("the \"weight\" parameter of the \"server\" directive is not supported yet in t.conf:3"));
+        Assert.That(ErrorOf("http {\nupstream b {\nserver 127.0.0.1:1 max_conns=x;\n}\n}\n"),
+            Is.EqualTo("invalid parameter \"max_conns=x\" in t.conf:3"));
+        Assert.That(ErrorOf("http {\nupstream b {\nserver 127.0.0.1:1 max_conns=2;\nzone b 64k;\n}\n}\n"),
+            Is.EqualTo("\"zone\" directive is not supported yet in t.conf:4"), "max_conns counts per worker: no shared zone yet");
+        Assert.That(ErrorOf("http {\nupstream b {\nserver 127.0.0.1:1 max_conns=2;\nqueue x;\n}\n}\n"),
+            Is.EqualTo("invalid value \"x\" in \"queue\" directive in t.conf:4"));
+        Assert.That(ErrorOf("http {\nupstream b {\nserver 127.0.0.1:1 max_conns=2;\nqueue 10 timeout=x;\n}\n}\n"),
+            Is.EqualTo("invalid parameter \"timeout=x\" in t.conf:4"));
         Assert.That(ErrorOf("http {\nupstream b {\nserver 127.0.0.1:1 backup;\n}\n}\n"),
             Is.EqualTo("the \"backup\" parameter of the \"server\" directive is not supported yet in t.conf:3"));
         Assert.That(ErrorOf("http {\nupstream b {\nserver no-such-host.invalid:8080;\n}\n}\n"),
