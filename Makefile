@@ -8,7 +8,7 @@ TEST_TIMEOUT ?= 840
 SOAK_SECONDS ?= 300
 DOTNET       := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: all build run test test-deps soak bench clean perf perf-seed perf-scale perf-check perf-deps
+.PHONY: all build run test test-deps soak bench clean perf perf-seed perf-scale perf-check perf-deps perf-overload
 
 all: build
 
@@ -52,6 +52,10 @@ perf-seed: perf-deps build
 # Workers 1, 2, 4, 8 (as many as leave half the cores to backend and wrk); meant for a many-core box.
 perf-scale: perf-deps build
 	python3 perf/scale.py
+
+# Load beyond the pool (perf/overload.py): 256 and 1,024 clients over keepalive 64, and with max_conns + queue.
+perf-overload: perf-deps build
+	python3 perf/overload.py
 
 perf-check:
 	cd perf && python3 check.py

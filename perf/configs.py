@@ -101,6 +101,8 @@ def proxy(server, dir, port, backend_port, mode="keepalive", workers=1, cpus=Non
         upstream, location = KEEPALIVE_UPSTREAM, ARTICLE_LOCATION
     elif kind == "mistake4":
         upstream, location = "", ARTICLE_LOCATION
+    elif kind == "maxconns":   # make perf-overload: "at most 64 connections to this upstream, ever"
+        upstream, location = KEEPALIVE_UPSTREAM + "        queue 1024 timeout=5s;\n", ARTICLE_LOCATION
     else:
         upstream = "        keepalive 0;\n" if server != "nginx" and not legacy else ""
         location = LEGACY_LOCATION
@@ -140,7 +142,7 @@ http {{
     {access}
 {"    keepalive_defaults legacy;" + chr(10) if legacy else ""}{temp}    client_max_body_size 2m;
     upstream app_backend {{
-        server 127.0.0.1:{backend_port};
+        server 127.0.0.1:{backend_port}{" max_conns=64" if kind == "maxconns" else ""};
 {upstream}    }}
     server {{
         listen 127.0.0.1:{port}{" reuseport" if server == "nginx" and workers > 1 else ""};
