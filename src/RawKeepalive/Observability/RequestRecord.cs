@@ -22,9 +22,8 @@ public sealed class RequestRecord
     /// <summary>Monotonic ms when the connection was accepted ($connection_time).</summary>
     public long ConnectionStartMs { get; private set; }
 
-    /// <summary>Monotonic ms of the request's first byte ($request_time), and the wall clock then (Unix ms).</summary>
+    /// <summary>Monotonic ms of the request's first byte ($request_time).</summary>
     public long StartMs { get; private set; }
-    public long StartUnixMs { get; private set; }
 
     /// <summary>The status sent to the client ($status; 0 before there is one, printed "000"; 499 for a
     /// client that closed before the answer, as nginx).</summary>
@@ -56,7 +55,6 @@ public sealed class RequestRecord
     public void Begin(long nowMs)
     {
         StartMs = nowMs;
-        StartUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Status = 0;
         BytesSent = HeaderBytesSent = RequestLength = 0;
         TryCount = DroppedTries = 0;

@@ -38,8 +38,6 @@ public sealed unsafe class Exchange
     public bool HeadAvailable { get; private set; }
     /// <summary>Between Start and the log phase.</summary>
     private bool _open;
-    /// <summary>The request head could not be parsed: its length is what was received of it.</summary>
-    private bool _unparsed;
 
     // The response side.
     public bool ResponseHeadParsed;
@@ -53,7 +51,7 @@ public sealed unsafe class Exchange
     public int Status;
     /// <summary>The response head's length, and the bytes of the head's gather write sent so far
     /// (the body relay counts the rest): $bytes_sent and $body_bytes_sent.</summary>
-    public long HeadLength, HeadWriteSent;
+    public long ResponseHeadLength, HeadWriteSent;
 
     public Exchange(Worker worker, ClientConnection client)
     {
@@ -98,8 +96,7 @@ public sealed unsafe class Exchange
     {
         _open = true;
         Status = 0;
-        HeadLength = HeadWriteSent = 0;
-        _unparsed = false;
+        ResponseHeadLength = HeadWriteSent = 0;
         Record.Begin(_client.RequestStartMs);
         Upstream.Reset();
         ResponseHeadParsed = ResponseStarted = KeepClient = UpstreamReusable = false;
@@ -181,7 +178,6 @@ public sealed unsafe class Exchange
         _headStart = _client.Start;
         Request.HeadLength = _client.End - _client.Start;
         Request.Method = HttpMethod.Get;
-        _unparsed = true;
         Record.RequestLength = _client.End - _client.Start;
         // The bad head is consumed; only bytes still arriving make the close linger.
         RequestBody.Consume(_client.End);
@@ -282,9 +278,9 @@ public sealed unsafe class Exchange
     {
         var record = Record;
         record.Status = Status;
-        record.HeaderBytesSent = HeadLength;
+        record.HeaderBytesSent = ResponseHeadLength;
         record.BytesSent = HeadWriteSent + ResponseBody.SentToClient;
-        if (!_unparsed) record.RequestLength += RequestBody.ReceivedBodyBytes;
+        record.RequestLength += RequestBody.ReceivedBodyBytes;   // an unparsed request has none (Consume)
         _w.Counters.Responded(Status);
         _w.AccessLogs.Record(Location, Variables);
     }

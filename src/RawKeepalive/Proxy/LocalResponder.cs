@@ -119,8 +119,8 @@ public sealed unsafe class LocalResponder
             else _x.Generated.FailInternally("a local response differs from its measured length");
             return;
         }
-        _x.HeadLength = textLength > 0 && _x.Request.Method != HttpMethod.Head ? w.Length - textLength : w.Length;
-        _x.Record.Headers.CaptureGenerated(new ReadOnlySpan<byte>(area, (int)_x.HeadLength));
+        _x.ResponseHeadLength = textLength > 0 && _x.Request.Method != HttpMethod.Head ? w.Length - textLength : w.Length;
+        _x.Record.Headers.CaptureGenerated(new ReadOnlySpan<byte>(area, (int)_x.ResponseHeadLength));
         ref var iov = ref _x.ResponseIov;
         _x.Generated.InitResponseIov(ref iov);
         if (!iov.Add(area, w.Length) || _x.Request.Method != HttpMethod.Head && !iov.Add(PinnedBytes.Address(page), pageLength))

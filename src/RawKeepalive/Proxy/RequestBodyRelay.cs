@@ -159,6 +159,7 @@ public sealed unsafe class RequestBodyRelay
         _mode = RequestBodyMode.None;
         _complete = true;
         _pos = _scan = end;
+        _receivedBody = 0;
     }
 
     /// <summary>A local response: nothing of the request counts as sent.</summary>

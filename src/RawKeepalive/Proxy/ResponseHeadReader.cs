@@ -147,7 +147,7 @@ public sealed unsafe class ResponseHeadReader
             && w.TryAppend("\r\n"u8)
             && iov.Add(gen + tail, w.Length - tail)))
             return false;
-        _x.HeadLength = iov.RemainingBytes();
+        _x.ResponseHeadLength = iov.RemainingBytes();
         var headers = _x.Record.Headers;
         headers.CaptureForwarded(resp, new ReadOnlySpan<byte>(ub, resp.HeadLength));
         headers.CaptureGenerated(new ReadOnlySpan<byte>(gen, w.Length));

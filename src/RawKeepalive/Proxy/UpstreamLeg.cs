@@ -21,10 +21,9 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
     private readonly Exchange _x;
     private readonly ResponseHeadReader _head;
     private UpstreamTries _tries;
-    /// <summary>A byte of some response (a 1xx included) came on this try: the exchange has begun, and a
-    /// failure is no longer a stale connection or a reason to try the next peer.</summary>
-    private bool _responseBegun;
-    /// <summary>Bytes received on this try before the response head was parsed (the body relay counts the rest).</summary>
+    /// <summary>Bytes received on this try before the response head was parsed (the body relay counts the
+    /// rest). Any at all, a 1xx included, means the exchange has begun: a failure is then no longer a stale
+    /// connection or a reason to try the next peer.</summary>
     private long _received;
     /// <summary>When the current try began (Stopwatch ticks): its connect, header and response times count from here.</summary>
     private long _tryStart;
@@ -185,7 +184,6 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
     private void Attach(UpstreamConnection up, bool reused)
     {
         Connection = up;
-        _responseBegun = false;
         _received = 0;
         _w.Upstreams.Attach(up, this, reused);
         _x.Record.BeginTry(up.Peer.NameBytes, reused, up.Requests + 1, _w.NowMs);
@@ -275,16 +273,12 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
     public bool ReadResponseHead() => _head.Read(Connection!);
 
     /// <summary><paramref name="bytes"/> of a response (a 1xx included) arrived on this try.</summary>
-    public void Received(long bytes)
-    {
-        _responseBegun = true;
-        _received += bytes;
-    }
+    public void Received(long bytes) => _received += bytes;
 
     /// <summary>The upstream's final response head was parsed: its status and header time are counted.</summary>
     public void HeaderReceived(int status) => UpstreamStats.Answered(Connection!, status, TryMicroseconds);
 
-    public bool HasResponseBegun => _responseBegun;
+    public bool HasResponseBegun => _received > 0;
 
     /// <summary>A try failed: the retry policy decides between the same peer on a fresh connection
     /// (a stale pooled one), the next peer, or the client's 502/504.</summary>
@@ -294,7 +288,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
         var up = Connection!;
         var peer = up.Peer;
         var location = _x.Location!;
-        bool beforeResponse = !_responseBegun;
+        bool beforeResponse = !HasResponseBegun;
         bool replay = HttpMethods.IsIdempotent(_x.Request.Method) || location.Config.Proxy.NextUpstreamNonIdempotent;
         var failure = new UpstreamFailure(phase, timedOut, up.Reused, beforeResponse, replay && _x.Replayable);
         bool allowed = timedOut ? location.Config.Proxy.NextUpstreamTimeout : location.Config.Proxy.NextUpstreamError;

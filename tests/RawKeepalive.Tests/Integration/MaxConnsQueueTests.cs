@@ -62,19 +62,22 @@ public sealed class MaxConnsQueueTests : ProxyTestBase
         Assert.That(backend.AcceptedConnections, Is.EqualTo(2));
     }
 
+    /// <summary>8 clients, each sending <paramref name="requestsPerClient"/> GETs the backend answers after 10 ms.</summary>
+    private LoadResult EightClients(ProxyProcess proxy, int requestsPerClient) => new LoadRunner
+    {
+        Port = proxy.Port,
+        Clients = 8,
+        RequestsPerClient = requestsPerClient,
+        Request = _ => LoadRequest.Get("/?size=10&delay=10", TestBackend.Body(10)),
+        Deadline = TimeSpan.FromSeconds(60),
+    }.Run(Cancellation);
+
     [Test]
     public void MaxConns2_Queue_EightConcurrentClients_AllServedOverAtMostTwoConnections()
     {
         var backend = StartBackend();
         var proxy = StartProxy(Config("max_conns=2", "queue 64 timeout=30s;"), backend);
-        var result = new LoadRunner
-        {
-            Port = proxy.Port,
-            Clients = 8,
-            RequestsPerClient = 10,
-            Request = _ => LoadRequest.Get("/?size=10&delay=10", TestBackend.Body(10)),
-            Deadline = TimeSpan.FromSeconds(60),
-        }.Run(Cancellation);
+        var result = EightClients(proxy, requestsPerClient: 10);
 
         Assert.That(result.Succeeded, Is.EqualTo(80), result.ToString());
         Assert.That(backend.AcceptedConnections, Is.LessThanOrEqualTo(2));
@@ -86,14 +89,7 @@ public sealed class MaxConnsQueueTests : ProxyTestBase
     {
         var backend = StartBackend();
         var proxy = StartProxy(Config("max_conns=2", "keepalive 0; queue 64;"), backend);
-        var result = new LoadRunner
-        {
-            Port = proxy.Port,
-            Clients = 8,
-            RequestsPerClient = 5,
-            Request = _ => LoadRequest.Get("/?size=10&delay=10", TestBackend.Body(10)),
-            Deadline = TimeSpan.FromSeconds(60),
-        }.Run(Cancellation);
+        var result = EightClients(proxy, requestsPerClient: 5);
 
         Assert.That(result.Succeeded, Is.EqualTo(40), result.ToString());
         Assert.That(Wait.Until(() => backend.OpenConnections == 0, TimeSpan.FromSeconds(10)), Is.True);
