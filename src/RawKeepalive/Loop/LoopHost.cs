@@ -58,6 +58,7 @@ public sealed class LoopHost : IDisposable
         Table = new ConnectionTable(capacity);
         NowMs = MonotonicClock.NowMs;
         Timers = new TimerWheel(capacity, 10, NowMs);
+        Profile?.Size(capacity);
         _wakeFd = EventFdInterop.Open();
         _epoll.Add(_wakeFd, EpollInterop.In | EpollInterop.EdgeTriggered, WakeToken);
     }
@@ -68,6 +69,8 @@ public sealed class LoopHost : IDisposable
     /// <summary>The monotonic clock, read once per batch.</summary>
     public long NowMs { get; private set; }
     public bool StopRequested => _stopRequested;
+    /// <summary>Where the loop spends its time (RAWKEEPALIVE_LOOP_PROFILE), or null: off.</summary>
+    public LoopProfile? Profile { get; } = LoopProfile.FromEnvironment();
 
     /// <summary>Registers slot <paramref name="slot"/>'s descriptor (its token carries the slot's generation).</summary>
     public void Add(int fd, int slot) => _epoll.Add(fd, EventLoop.ReadWrite, Table.Token(slot));
@@ -97,23 +100,36 @@ public sealed class LoopHost : IDisposable
             if (!handler.BeforeWait()) break;
             int count = _epoll.Wait(NextTimeout(handler.NextDeadlineMs));
             NowMs = MonotonicClock.NowMs;
+            if (Profile is not null) _batchStart = LoopProfile.Now;
             handler.OnBatchStart();
             for (int i = 0; i < count; i++)
             {
                 ref var ev = ref _epoll.Event(i);
                 if (!IsPriority(ev.Token)) continue;
+                Profile?.UpstreamTurnMicros.Add(LoopProfile.MicrosSince(_batchStart));
                 Dispatch(handler, ev.Token, ev.Events);
                 ev.Token = WakeToken;   // handled: the second pass skips it
             }
             for (int i = 0; i < count; i++)
             {
                 ref var ev = ref _epoll.Event(i);
+                if (Profile is not null && ev.Token != WakeToken && (ev.Token & (ListenerTokenFlag | WakeToken)) == 0)
+                    Profile.ClientTurnMicros.Add(LoopProfile.MicrosSince(_batchStart));
                 Dispatch(handler, ev.Token, ev.Events);
             }
             RunTimers(handler);
             handler.AfterBatch();
+            if (Profile is not null && count > 0)
+            {
+                Profile.BatchEvents.Add(count);
+                Profile.BatchMicros.Add(LoopProfile.MicrosSince(_batchStart));
+            }
         }
+        Profile?.Write();
     }
+
+    /// <summary>When the current batch's epoll_wait returned (Stopwatch ticks; profiling only).</summary>
+    private long _batchStart;
 
     private int NextTimeout(long deadlineMs)
     {

@@ -41,6 +41,16 @@ public static unsafe class SocketInterop
     }
 
     /// <summary>The pending error of a non-blocking connect (SO_ERROR), 0 when it succeeded.</summary>
+    /// <summary>Whether a connect() that answered EINPROGRESS has finished by now: getpeername() fails with
+    /// ENOTCONN while the handshake is on its way (SYN_SENT) or once it failed. Over loopback the handshake
+    /// is usually done before connect() returns, as the SYN-ACK is handled when connect() releases the socket.</summary>
+    public static bool IsConnected(int fd)
+    {
+        byte* addr = stackalloc byte[128];
+        socklen_t len = 128;
+        return getpeername(fd, (sockaddr*)addr, &len) == 0;
+    }
+
     public static int PendingError(int fd)
     {
         int err = 0;

@@ -80,7 +80,7 @@ public sealed unsafe class Acceptor : IDisposable
     private void Accept(Listener listener)
     {
         var table = _host.Table;
-        while (true)
+        for (int accepted = 0; ; accepted++)
         {
             if (table.InUse == table.Capacity && !_freeSlots())
             {
@@ -98,6 +98,7 @@ public sealed unsafe class Acceptor : IDisposable
                 }
                 else if (!r.IsAgain && r.Errno != PosixErrors.EINTR)
                     _w.Log.Write(LogLevel.Alert, 0, $"accept4() failed ({r})");
+                _host.Profile?.AcceptsPerEvent.Add(accepted);
                 return;
             }
             int fd = (int)r.Value;

@@ -81,7 +81,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         for (int i = 0; i < n; i++) _clients[i] = new ClientConnection(this, i);
         // Each exchange holds at most three buffers (client, upstream, scratch); an idle connection none.
         Slab = new BufferSlab(IoBufferSize, 64, 3 * n, WarmBuffers);
-        Upstreams = new UpstreamConnections(_table, _host.Epoll, Slab, Timers, ReuseIdleConnections);
+        Upstreams = new UpstreamConnections(_table, _host.Epoll, Slab, Timers, ReuseIdleConnections, _host.Profile);
         ProcessInterop.IgnoreBrokenPipe();
         _acceptor = new Acceptor(this, _host, _clients, listeners, ReuseIdleConnections);
         foreach (var l in listeners)
@@ -158,6 +158,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     {
         Upstreams.ExpireIdle(NowMs);
         Upstreams.ServeQueues(NowMs);
+        Upstreams.EndTurn(NowMs);   // after the queues: a waiter takes a released connection first
         if (NowMs >= AccessLogs.NextFlushDueMs) AccessLogs.FlushDue(NowMs);
         _acceptor.AfterBatch();
         Figures.Doctor.Tick(NowMs);
@@ -210,7 +211,7 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
     {
         get
         {
-            long due = Math.Min(Math.Min(Upstreams.NextExpiryMs, AccessLogs.NextFlushDueMs), _acceptor.RetryAtMs);
+            long due = Math.Min(Math.Min(Upstreams.NextDueMs(NowMs), AccessLogs.NextFlushDueMs), _acceptor.RetryAtMs);
             if (Slab.TrimDue) due = Math.Min(due, Math.Clamp(_nextTrimMs, NowMs, NowMs + TrimIntervalMs));
             due = Math.Min(due, Figures.Doctor.DueMs);   // the keepalive doctor's next look
             if (_drainStartMs >= 0)

@@ -4,7 +4,8 @@ namespace RawKeepalive.Upstream;
 
 /// <summary>The idle upstream connections of one upstream group in one worker (nginx's keepalive
 /// cache): at most Capacity idle connections, taken back most-recent-first (LIFO) for the wanted
-/// peer and tag, the least recently used one evicted when a put finds the cache full. The tag is the
+/// peer and tag, the least recently used one evicted when a put finds the cache full (or, with
+/// <see cref="Add"/>, once the requests of the next turn of the loop had their pick). The tag is the
 /// releasing location's under <c>keepalive N local</c>, the same for every location otherwise
 /// (<see cref="LocationPool"/>). Entries are connection slot ids (0..maxId-1) in an intrusive
 /// doubly-linked recency list, so put, remove and expiry are O(1) and take is O(entries of other
@@ -22,6 +23,8 @@ public sealed class KeepalivePool
     private readonly int[] _peer;
     private readonly int[] _tag;
     private readonly long[] _idleSince;
+    /// <summary>The loop's turn in which each entry was added (<see cref="Add"/>).</summary>
+    private readonly long[] _turn;
     private readonly bool[] _inPool;
     private int _count;
 
@@ -42,6 +45,7 @@ public sealed class KeepalivePool
         _peer = new int[maxId];
         _tag = new int[maxId];
         _idleSince = new long[maxId];
+        _turn = new long[maxId];
         _inPool = new bool[maxId];
     }
 
@@ -54,23 +58,38 @@ public sealed class KeepalivePool
     /// <paramref name="id"/> itself.</summary>
     public int Put(int id, int peer, int tag, long nowMs)
     {
+        Add(id, peer, tag, nowMs, 0);
+        return PopOverflow(long.MaxValue, long.MaxValue);
+    }
+
+    /// <summary>Adds idle connection <paramref name="id"/>, released in the loop's turn <paramref name="turn"/>,
+    /// as most recent even past Capacity: a request of this turn or the next may take it (the hand-off before
+    /// eviction). The caller evicts what is left over with <see cref="PopOverflow"/>.</summary>
+    public void Add(int id, int peer, int tag, long nowMs, long turn)
+    {
         Debug.Assert(!_inPool[id], $"connection {id} put into the keepalive pool twice");
-        if (_capacity == 0)
-            return id;
         if (_inPool[id])
             Unlink(id);  // a release build refreshes it rather than corrupt the list
-
-        int evicted = -1;
-        if (_count == _capacity)
-        {
-            evicted = _prev[_sentinel];
-            Unlink(evicted);
-        }
         _peer[id] = peer;
         _tag[id] = tag;
         _idleSince[id] = nowMs;
+        _turn[id] = turn;
         LinkFirst(id);
-        return evicted;
+    }
+
+    /// <summary>Whether the pool holds more than Capacity (its overflow waits for <see cref="PopOverflow"/>).</summary>
+    public bool Overflowing => _count > _capacity;
+
+    /// <summary>Removes and returns the least recently used entry while the pool holds more than Capacity
+    /// and that entry was added in a turn before <paramref name="beforeTurn"/> and at or before
+    /// <paramref name="addedByMs"/>, else -1 (the caller closes it, and loops until -1).</summary>
+    public int PopOverflow(long beforeTurn, long addedByMs)
+    {
+        int oldest = _prev[_sentinel];
+        if (_count <= _capacity || _turn[oldest] >= beforeTurn || _idleSince[oldest] > addedByMs)
+            return -1;
+        Unlink(oldest);
+        return oldest;
     }
 
     /// <summary>Takes the most recently used idle connection to <paramref name="peer"/> released with <paramref name="tag"/>.</summary>

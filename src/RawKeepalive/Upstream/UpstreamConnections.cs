@@ -31,11 +31,15 @@ public sealed class UpstreamConnections
     private readonly BufferSlab _slab;
     private readonly TimerWheel _timers;
     private readonly Func<bool> _freeSlots;
+    private readonly LoopProfile? _profile;
 
     /// <param name="freeSlots">Frees connection slots when every one is taken (by closing idle
     /// clients); false when it could not.</param>
-    public UpstreamConnections(ConnectionTable table, EventLoop loop, BufferSlab slab, TimerWheel timers, Func<bool> freeSlots)
+    /// <param name="profile">Times connect() and close() when the loop is profiled; null: off.</param>
+    public UpstreamConnections(ConnectionTable table, EventLoop loop, BufferSlab slab, TimerWheel timers, Func<bool> freeSlots,
+        LoopProfile? profile = null)
     {
+        _profile = profile;
         _table = table;
         _loop = loop;
         _slab = slab;
@@ -93,6 +97,7 @@ public sealed class UpstreamConnections
             errno = PosixErrors.EMFILE;
             return null;
         }
+        long started = _profile is null ? 0 : LoopProfile.Now;
         var s = SocketInterop.OpenStream(peer.Address.Family);
         if (s.IsError)
         {
@@ -110,6 +115,14 @@ public sealed class UpstreamConnections
             errno = c.Errno;
             return null;
         }
+        // Done already (loopback, mostly): the request goes out in this turn of the loop instead of
+        // waiting a whole batch for the event that reports it (perf/README.md, "Where the tail comes from").
+        bool connected = !c.IsError || SocketInterop.IsConnected(fd);
+        if (_profile is not null)
+        {
+            (connected ? _profile.ConnectCallMicros : _profile.ConnectPendingCallMicros).Add(LoopProfile.MicrosSince(started));
+            _profile.ConnectStarted[slot] = started;
+        }
         var up = _connections[slot];
         up.Reset();
         up.Fd = fd;
@@ -117,8 +130,8 @@ public sealed class UpstreamConnections
         up.Group = group;
         up.Pool = pool;
         up.OpenedMs = nowMs;
-        up.State = c.IsError ? UpstreamState.Connecting : UpstreamState.Active;
-        up.WriteReady = !c.IsError;
+        up.State = connected ? UpstreamState.Active : UpstreamState.Connecting;
+        up.WriteReady = connected;
         group.Stats.CountOpened();
         peer.Stats.CountOpened();
         peer.Connections++;
@@ -214,8 +227,38 @@ public sealed class UpstreamConnections
         if (up.Group.Queue is { Count: > 0 } queue) queue.Woken = true;   // its first waiter takes it after this batch
         up.State = UpstreamState.Idle;
         up.ReadReady = false;
-        int evicted = up.Pool!.Cache.Put(up.Slot, up.Peer.Index, up.Pool.Tag, nowMs);
-        if (evicted >= 0) Close(_connections[evicted], UpstreamCloseReason.PoolFull);
+        up.Pool!.Cache.Add(up.Slot, up.Peer.Index, up.Pool.Tag, nowMs, _turn);   // past keepalive N until EndTurn
+    }
+
+    /// <summary>The loop's turns, counted by <see cref="EndTurn"/>: what the hand-off window is measured in.</summary>
+    private long _turn;
+
+    /// <summary>How long at least a connection released past keepalive N waits for a request to hand it to.</summary>
+    public const long HandOffWindowMs = 1;
+
+    /// <summary>The end of a turn of the loop: each pool closes its least recently used idle connections
+    /// beyond keepalive N that were released before this turn and at least <see cref="HandOffWindowMs"/> ago.
+    /// One released in this turn stays through the next: under load beyond the pool the request a response
+    /// answers arrives a turn after that response went out (the client must read it first), so evicting at
+    /// release closed the connection that request then opened again (perf/README.md, "Where the tail comes
+    /// from"). That request takes it instead: the hand-off before eviction.</summary>
+    public void EndTurn(long nowMs)
+    {
+        foreach (var pool in _pools)
+            for (int id; (id = pool.PopOverflow(_turn, nowMs - HandOffWindowMs)) >= 0;)
+                Close(_connections[id], UpstreamCloseReason.PoolFull);
+        _turn++;
+    }
+
+    /// <summary>A pool holds more than keepalive N: the loop must turn again soon to evict the rest.</summary>
+    private bool Overflowing
+    {
+        get
+        {
+            foreach (var pool in _pools)
+                if (pool.Overflowing) return true;
+            return false;
+        }
     }
 
     /// <summary>Closes <paramref name="up"/> (a pooled one leaves its pool) and counts why.</summary>
@@ -230,8 +273,12 @@ public sealed class UpstreamConnections
         _timers.Cancel(up.Slot);
         UpstreamStats.Ended(up);
         // close() also removes it from epoll
-        if (ClosesAbortively(up, reason)) SocketInterop.CloseAbortive(up.Fd);
+        long started = _profile is null ? 0 : LoopProfile.Now;
+        bool abortive = ClosesAbortively(up, reason);
+        if (abortive) SocketInterop.CloseAbortive(up.Fd);
         else SocketInterop.Close(up.Fd);
+        if (_profile is not null)
+            (abortive ? _profile.AbortiveCloseMicros : _profile.GracefulCloseMicros).Add(LoopProfile.MicrosSince(started));
         if (up.Buffer >= 0) _slab.Return(up.Buffer);
         up.Reset();
         _table.Release(up.Slot);
@@ -261,7 +308,9 @@ public sealed class UpstreamConnections
                 else up.ReadReady = false;
                 return;
             case UpstreamState.Connecting:
-                if (up.WriteReady || readable) up.Owner!.OnUpstreamConnected(SocketInterop.PendingError(up.Fd));
+                if (!up.WriteReady && !readable) return;
+                _profile?.ConnectDoneMicros.Add(LoopProfile.MicrosSince(_profile.ConnectStarted[up.Slot]));
+                up.Owner!.OnUpstreamConnected(SocketInterop.PendingError(up.Fd));
                 return;
             case UpstreamState.Active:
                 up.Owner?.OnUpstreamReady();
@@ -280,16 +329,14 @@ public sealed class UpstreamConnections
                 Close(_connections[id], UpstreamCloseReason.IdleTimeout);
     }
 
-    /// <summary>When the next pooled connection expires, or long.MaxValue.</summary>
-    public long NextExpiryMs
+    /// <summary>When the next pooled connection expires, a queued request times out, or a pool's overflow is
+    /// due for eviction (<see cref="EndTurn"/>); long.MaxValue when none.</summary>
+    public long NextDueMs(long nowMs)
     {
-        get
-        {
-            long due = long.MaxValue;
-            foreach (var pool in _pools) due = Math.Min(due, pool.NextExpiryMs);
-            foreach (var q in _queues) due = Math.Min(due, q.NextDeadlineMs);
-            return due;
-        }
+        long due = Overflowing ? nowMs + HandOffWindowMs : long.MaxValue;
+        foreach (var pool in _pools) due = Math.Min(due, pool.NextExpiryMs);
+        foreach (var q in _queues) due = Math.Min(due, q.NextDeadlineMs);
+        return due;
     }
 
     /// <summary>Closes every pooled connection (a draining worker keeps none).</summary>

@@ -407,6 +407,33 @@ public sealed class ProxyProcess : IDisposable
     /// <summary>Sends <paramref name="signal"/> (a number: 1 HUP, 3 QUIT, 9 KILL, 15 TERM) to the started process.</summary>
     public void Signal(int signal) => SendSignal(ProcessId, signal);
 
+    /// <summary>Stops the process (SIGSTOP) and returns once every one of its threads is stopped: kill()
+    /// returns before the signal takes effect, and what the test does next must find the loop still.
+    /// Events for it queue up meanwhile; <see cref="Resume"/> lets it take them all in one epoll batch.</summary>
+    public void Pause()
+    {
+        Signal(SigStop);
+        if (!Wait.Until(AllThreadsStopped, TimeSpan.FromSeconds(10)))
+            throw new TimeoutException($"process {ProcessId} did not stop");
+    }
+
+    public void Resume() => Signal(SigCont);
+
+    private const int SigCont = 18, SigStop = 19;
+
+    private bool AllThreadsStopped()
+    {
+        foreach (var task in Directory.GetDirectories($"/proc/{ProcessId}/task"))
+        {
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(task, "stat")); }
+            catch (IOException) { continue; }   // a thread that just ended
+            char state = stat[stat.LastIndexOf(')') + 2];
+            if (state is not ('T' or 't')) return false;
+        }
+        return true;
+    }
+
     public static void SendSignal(int pid, int signal)
     {
         if (kill(pid, signal) != 0)

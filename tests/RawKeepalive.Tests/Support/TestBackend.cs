@@ -42,6 +42,7 @@ public sealed class TestBackend : IDisposable
     private int _resetsBetweenRequests;
     private int _resetsInExchange;
     private int _open;
+    private int _responded;
     private volatile bool _stopping;
     private readonly ManualResetEventSlim _released = new();
 
@@ -80,6 +81,9 @@ public sealed class TestBackend : IDisposable
     public int IdleResets => Volatile.Read(ref _idleResets);
 
     public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Responses written whole (so already in the proxy's receive queue, over loopback).</summary>
+    public int Responded => Volatile.Read(ref _responded);
 
     /// <summary>Resets (ECONNRESET) met while a connection waited for its next request, no byte of it come.</summary>
     public int ResetsBetweenRequests => Volatile.Read(ref _resetsBetweenRequests);
@@ -345,6 +349,7 @@ public sealed class TestBackend : IDisposable
             Thread.Sleep(lateMs);
             SendAll(socket, wire.GetBuffer().AsSpan(split, length - split));
         }
+        Interlocked.Increment(ref _responded);
         if (Query("fin", 0) == 1)
             socket.Dispose();   // a plain close() (the graceful close in Serve finds it closed already)
         return keepAlive;

@@ -26,6 +26,29 @@ public class KeepalivePoolTests
         Assert.That(pool.Count, Is.Zero);
     }
 
+    /// <summary>The hand-off before eviction: Add keeps connections past Capacity; PopOverflow evicts the least
+    /// recently used of the overflow only once it was added in an earlier turn and long enough ago.</summary>
+    [Test]
+    public void Add_KeepsOverflowUntilATurnAndTheWindowPassed()
+    {
+        var pool = new KeepalivePool(1, 60_000, 16);
+        pool.Add(1, PeerA, NoTag, nowMs: 10, turn: 5);
+        pool.Add(2, PeerA, NoTag, nowMs: 10, turn: 5);
+        pool.Add(3, PeerA, NoTag, nowMs: 11, turn: 6);
+        Assert.Multiple(() =>
+        {
+            Assert.That(pool.Count, Is.EqualTo(3), "past keepalive 1 until the end of a later turn");
+            Assert.That(pool.Overflowing, Is.True);
+            Assert.That(pool.PopOverflow(beforeTurn: 5, addedByMs: 100), Is.EqualTo(-1), "added in this turn: kept");
+            Assert.That(pool.PopOverflow(beforeTurn: 6, addedByMs: 9), Is.EqualTo(-1), "added after the window's start: kept");
+            Assert.That(pool.PopOverflow(beforeTurn: 6, addedByMs: 10), Is.EqualTo(1), "the least recently used goes first");
+            Assert.That(pool.PopOverflow(beforeTurn: 6, addedByMs: 10), Is.EqualTo(2));
+            Assert.That(pool.PopOverflow(beforeTurn: 7, addedByMs: 11), Is.EqualTo(-1), "back to Capacity: nothing more goes");
+            Assert.That(pool.Overflowing, Is.False);
+            Assert.That(pool.Contains(3), Is.True);
+        });
+    }
+
     [Test]
     public void Put_WhenFull_EvictsTheLeastRecentlyUsed()
     {
