@@ -53,7 +53,8 @@ perf-seed: perf-deps build
 perf-scale: perf-deps build
 	python3 perf/scale.py
 
-# Load beyond the pool (perf/overload.py): 256 and 1,024 clients over keepalive 64, and with max_conns + queue.
+# Load beyond the pool (perf/overload.py): 256 and 1,024 clients over keepalive 64, and with max_conns + queue,
+# on nginx, HAProxy and RawKeepalive; prints the medians and RawKeepalive's ratios as markdown.
 perf-overload: perf-deps build
 	python3 perf/overload.py
 

@@ -92,5 +92,5 @@ def machine(**extra):
             return ""
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
     return {"cpu": model, "cores": os.cpu_count(), "kernel": platform.release(),
-            "nginx": sh(["nginx", "-v"]), "wrk": sh(["wrk", "-v"]).splitlines()[0] if sh(["wrk", "-v"]) else "",
+            "nginx": sh(["nginx", "-v"]), "haproxy": (sh(["haproxy", "-v"]).splitlines() or [""])[0], "wrk": sh(["wrk", "-v"]).splitlines()[0] if sh(["wrk", "-v"]) else "",
             "commit": sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]), **extra}
