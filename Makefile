@@ -39,7 +39,8 @@ soak: build
 bench:
 	$(DOTNET) run -c Release --project perf/RawKeepalive.Benchmarks -- --filter '*' --memory
 
-# Load suite against nginx (perf/README.md). Never part of `make test` or CI. QUICK=1: about 2 minutes.
+# Load suite against nginx and HAProxy (perf/README.md; PEERS= for nginx only). Never part of `make test` or CI.
+# QUICK=1: about 2 minutes with nginx only.
 perf-deps:
 	perf/deps.sh
 
