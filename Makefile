@@ -39,7 +39,8 @@ soak: build
 bench:
 	$(DOTNET) run -c Release --project perf/RawKeepalive.Benchmarks -- --filter '*' --memory
 
-# Load suite against nginx (perf/README.md). Never part of `make test` or CI. QUICK=1: about 2 minutes.
+# Load suite against nginx and HAProxy (perf/README.md; PEERS= for nginx only). Never part of `make test` or CI.
+# QUICK=1: about 2 minutes with nginx only.
 perf-deps:
 	perf/deps.sh
 
@@ -53,7 +54,8 @@ perf-seed: perf-deps build
 perf-scale: perf-deps build
 	python3 perf/scale.py
 
-# Load beyond the pool (perf/overload.py): 256 and 1,024 clients over keepalive 64, and with max_conns + queue.
+# Load beyond the pool (perf/overload.py): 256 and 1,024 clients over keepalive 64, and with max_conns + queue,
+# on nginx, HAProxy and RawKeepalive; prints the medians and RawKeepalive's ratios as markdown.
 perf-overload: perf-deps build
 	python3 perf/overload.py
 

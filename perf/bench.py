@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""make perf: RawKeepalive and nginx side by side as proxies in front of one nginx backend.
+"""make perf: RawKeepalive and nginx side by side as proxies in front of one nginx backend, and
+HAProxy beside them where installed (servers.peers(); PEERS= leaves it out).
 
 Each scenario is measured on both proxies in turn (the order alternates every round) for ROUNDS
 rounds; medians are reported. Then, on fresh proxies, memory per idle client and syscalls per
@@ -19,6 +20,7 @@ import syscalls  # noqa: E402
 from perflib import LOAD_CORE, PERF, PROXY_CORE, log, rss_kb  # noqa: E402
 from rounds import QUICK, ROUNDS, SECONDS, WARMUP, machine, median_of, ratios, run_rounds  # noqa: E402
 
+PEERS = servers.peers()
 IDLE_CLIENTS = 5000
 STRACE_REQUESTS = 3000 if QUICK else 10000
 
@@ -62,11 +64,11 @@ def main():
     log(f"work dir {dir}; {'QUICK, ' if QUICK else ''}{ROUNDS} rounds x {len(SCENARIOS)} scenarios x {SECONDS}s")
 
     backend = servers.start_backend(dir)
-    proxies = {n: servers.start_proxy(n, dir, backend.port) for n in servers.PROXIES}
+    proxies = {n: servers.start_proxy(n, dir, backend.port) for n in PEERS}
     runs = run_rounds(proxies, backend, SCENARIOS, ROUNDS, SECONDS, WARMUP)
 
     syscall_counts = {}
-    for p in servers.PROXIES:
+    for p in PEERS:
         log(f"strace {p}: {STRACE_REQUESTS} requests, loop thread, then all threads")
         syscall_counts[p] = {"loop": syscalls.count(proxies[p], STRACE_REQUESTS, dir, follow=False),
                              "all_threads": syscalls.count(proxies[p], STRACE_REQUESTS, dir, follow=True)}
@@ -74,16 +76,18 @@ def main():
         p.stop()
 
     idle = {}
-    for p in servers.PROXIES:
+    for p in PEERS:
         log(f"idle clients: {IDLE_CLIENTS} on a fresh {p}")
         idle[p] = idle_memory(p, dir, backend)
     backend.stop()
 
     scenarios = []
     for name, path, conns, body in SCENARIOS:
-        med = {p: median_of(runs[name][p]) for p in servers.PROXIES}
+        med = {p: median_of(runs[name][p]) for p in PEERS}
+        # ratio_rawkeepalive_to_nginx is what perf-check compares with its baseline.
         scenarios.append({"name": name, "path": path, "connections": conns, "body_bytes": body, "median": med,
-                          "ratio_rawkeepalive_to_nginx": ratios(med["rawkeepalive"], med["nginx"]),
+                          **{f"ratio_rawkeepalive_to_{p}": ratios(med["rawkeepalive"], med[p])
+                             for p in PEERS if p != "rawkeepalive"},
                           "runs": runs[name]})
     result = {"date": stamp, "quick": QUICK, "rounds": ROUNDS, "seconds_per_run": SECONDS,
               "machine": machine(proxy_core=PROXY_CORE, load_core=LOAD_CORE), "scenarios": scenarios,

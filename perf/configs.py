@@ -1,5 +1,6 @@
 """Writes the configs of one perf run: the nginx backend, and the same proxy config for nginx and
-RawKeepalive (the article's production config; only process plumbing differs)."""
+RawKeepalive (the article's production config; only process plumbing differs), and its HAProxy
+equivalent."""
 import os
 
 BODY_1K = "x" * 1024
@@ -94,7 +95,9 @@ SEED_MODES = ("keepalive", "none", "none-legacy", "mistake4", "mistake4-legacy")
 def proxy(server, dir, port, backend_port, mode="keepalive", workers=1, cpus=None):
     """The proxy config for `nginx` or `rawkeepalive`: same http block, each its own plumbing.
     With several workers nginx listens with `reuseport`, as RawKeepalive always does (one socket
-    per worker; it refuses the parameter)."""
+    per worker; it refuses the parameter). `haproxy` gets its own language's equivalent."""
+    if server == "haproxy":
+        return haproxy(port, backend_port, mode, workers)
     legacy = mode.endswith("-legacy") and server != "nginx"
     kind = mode.removesuffix("-legacy")
     if kind == "keepalive":
@@ -151,6 +154,57 @@ http {{
 {location}        }}
 {scraped}    }}
 }}
+"""
+
+
+def haproxy(port, backend_port, mode="keepalive", workers=1):
+    """HAProxy's equivalent of the article's config (the overload issue's peer), for modes
+    "keepalive" and "maxconns". Line by line:
+    - `keepalive 64`: at most 64 idle upstream connections kept, `pool-max-conn 64`, shared by all
+      clients (`http-reuse always`: any request may take any idle connection, as nginx's pool does).
+    - `keepalive_requests 1000`: none. `max-reuse` is enforced by HAProxy's multiplexed muxes
+      (H2, FastCGI) only, not its HTTP/1 one, so an upstream connection serves until it closes.
+    - `keepalive_timeout 65s`: `pool-purge-delay 65s` (HAProxy closes half the idle connections
+      each delay instead of each one after its own idle time).
+    - proxy_http_version 1.1, Connection "": HAProxy speaks HTTP/1.1 keep-alive to servers itself.
+    - the standard headers: `option forwardfor`, X-Real-IP and X-Forwarded-Proto set; Host passes.
+    - proxy_connect/send/read_timeout: `timeout connect 5s`, `timeout server 30s`; the client
+      side gets nginx's defaults (client_header/body_timeout 60s, keepalive_timeout 75s).
+    - "maxconns" (`max_conns=64` + `queue 1024 timeout=5s`): `maxconn 64` on the server, beyond
+      which requests wait in the backend's queue, `timeout queue 5s`. That queue has no length cap
+      (`maxqueue` is per server, for requests bound to it); at 1,024 clients at most 960 wait.
+    One thread (nbthread 1) pinned by taskset like the others; -db keeps it in the foreground as
+    one process. No logging, as `access_log off` (ACCESS_LOG=1: HTTP log lines on stdout, which
+    is the .out file: HAProxy cannot write a buffered log file itself). The client side has no
+    `keepalive_requests` (nginx closes a client connection after 1,000 requests; HAProxy never)."""
+    if mode not in ("keepalive", "maxconns"):
+        raise ValueError(f"no HAProxy config for mode {mode!r}")
+    if workers != 1:
+        raise ValueError("the HAProxy peer runs one thread (make perf-scale compares nginx and RawKeepalive)")
+    queue, maxconn = ("    timeout queue 5s\n", " maxconn 64") if mode == "maxconns" else ("", "")
+    log = ("    log stdout format raw local0\n    option httplog\n" if os.environ.get("ACCESS_LOG") == "1" else "")
+    # The reuse figures make perf scrapes (perf/scrape.py); SCRAPE=0: none, as for the others.
+    stats = "" if os.environ.get("SCRAPE", "1") == "0" else "    stats enable\n    stats uri /haproxy_stats\n"
+    return f"""\
+global
+    nbthread 1
+    # nginx's worker_connections 8192; HAProxy raises its file limit to fit (2 per connection).
+    maxconn 8192
+defaults
+    mode http
+{log}    option http-keep-alive
+    option forwardfor
+    http-reuse always
+    timeout connect 5s
+    timeout server 30s
+    timeout client 60s
+    timeout http-request 60s
+    timeout http-keep-alive 75s
+listen proxy
+    bind 127.0.0.1:{port}
+{queue}{stats}    http-request set-header X-Real-IP %[src]
+    http-request set-header X-Forwarded-Proto http
+    server app 127.0.0.1:{backend_port} pool-max-conn 64 pool-purge-delay 65s{maxconn}
 """
 
 

@@ -3,6 +3,7 @@
 set -euo pipefail
 need=()
 command -v nginx   >/dev/null || need+=(nginx)
+command -v haproxy >/dev/null || need+=(haproxy)   # a peer in make perf and perf-overload
 command -v wrk     >/dev/null || need+=(wrk)
 command -v h2load  >/dev/null || need+=(nghttp2-client)
 command -v gnuplot >/dev/null || need+=(gnuplot-nox)

@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 """make perf-overload: load beyond the pool (the overload issue). 256 and 1,024 keep-alive clients over
-the article's `keepalive 64`, on nginx and RawKeepalive, and on RawKeepalive again with
-`max_conns=64` and `queue 1024 timeout=5s`. Each run reports, besides req/s, p99 and CPU per
-request, the upstream connections opened per 1,000 requests and the new TIME_WAIT sockets on the
-upstream leg (`ss` before and after the run; the proxy's side of a connection it closed first).
-Runs alternate between the servers for ROUNDS rounds; medians. QUICK=1: 2 s runs."""
+the article's `keepalive 64`, on nginx, HAProxy (`http-reuse always`, `pool-max-conn 64`) and
+RawKeepalive, and on HAProxy and RawKeepalive again with the upstream capped at 64 connections and a
+queue (RawKeepalive: `max_conns=64` and `queue 1024 timeout=5s`; HAProxy: `maxconn 64` on the server
+and `timeout queue 5s`). Each run reports, besides req/s, p99 and CPU per request, the upstream
+connections opened per 1,000 requests and the new TIME_WAIT sockets on the upstream leg (`ss` before
+and after the run; the proxy's side of a connection it closed first). Runs alternate between the
+servers for ROUNDS rounds; medians, printed as markdown with RawKeepalive's ratios to nginx and to
+HAProxy at the end. QUICK=1: 2 s runs. CLIENTS=256: only that client count (comma-separated).
+PEERS= leaves HAProxy out (servers.peers()).
+  overload.py               measure, write perf/results/overload-DATE.json, print the tables
+  overload.py RESULT.json   print the tables of an earlier run"""
 import json
 import os
 import statistics
@@ -19,10 +25,18 @@ import servers  # noqa: E402
 from perflib import LOAD_CORE, PERF, log  # noqa: E402
 from rounds import ROUNDS, SECONDS, WARMUP, measure, machine  # noqa: E402
 
-CLIENTS = (256, 1024)
-# (label, server, config mode)
-PROXIES = (("nginx", "nginx", "keepalive"), ("rawkeepalive", "rawkeepalive", "keepalive"),
+CLIENTS = tuple(int(c) for c in os.environ.get("CLIENTS", "256,1024").split(","))
+# (label, server, config mode). nginx 1.22 has no `queue` (nginx Plus only): the plain config only.
+PROXIES = (("nginx", "nginx", "keepalive"),
+           ("haproxy", "haproxy", "keepalive"),
+           ("haproxy maxconn 64 + queue", "haproxy", "maxconns"),
+           ("rawkeepalive", "rawkeepalive", "keepalive"),
            ("rawkeepalive max_conns+queue", "rawkeepalive", "maxconns"))
+KEYS = ("rps", "p99_us", "cpu_us_per_req", "upstream_conns_per_1k", "new_time_wait", "errors")
+# The overload issue's bar for RawKeepalive: p99 at most nginx's and 1.5x HAProxy's, req/s at least
+# nginx's, CPU per request at most nginx's, fewer than 100 new TIME_WAIT per run.
+HAPROXY_P99_FACTOR = 1.5
+TIME_WAIT_LIMIT = 100
 
 
 def time_wait_to(port):
@@ -32,19 +46,26 @@ def time_wait_to(port):
     return max(len(out.splitlines()) - 1, 0)
 
 
+def measured():
+    """The PROXIES rows whose server is in this run (PEERS)."""
+    peers = servers.peers()
+    return tuple(p for p in PROXIES if p[1] in peers)
+
+
 def main():
     os.sched_setaffinity(0, {LOAD_CORE})
+    proxies = measured()
     dir = tempfile.mkdtemp(prefix="rawkeepalive-overload-")
     backend = servers.start_backend(dir)
     procs = {}
     try:
-        for label, name, mode in PROXIES:
+        for label, name, mode in proxies:
             sub = os.path.join(dir, mode)
             os.makedirs(sub, exist_ok=True)
             procs[label] = servers.start_proxy(name, sub, backend.port, mode=mode)
-        runs = {c: {label: [] for label, _, _ in PROXIES} for c in CLIENTS}
+        runs = {c: {label: [] for label, _, _ in proxies} for c in CLIENTS}
         for rnd in range(ROUNDS):
-            order = list(PROXIES) if rnd % 2 == 0 else list(reversed(PROXIES))
+            order = proxies if rnd % 2 == 0 else tuple(reversed(proxies))
             for c in CLIENTS:
                 for label, _, _ in order:
                     tw0 = time_wait_to(backend.port)
@@ -59,16 +80,69 @@ def main():
         for p in procs.values():
             p.stop()
         backend.stop()
-    keys = ("rps", "p99_us", "cpu_us_per_req", "upstream_conns_per_1k", "new_time_wait", "errors")
     result = {"date": time.strftime("%Y%m%d-%H%M%S"), "rounds": ROUNDS, "seconds_per_run": SECONDS, "machine": machine(),
-              "median": {f"c{c}": {label: {k: statistics.median(r[k] for r in rs) for k in keys}
+              "proxies": [list(p) for p in proxies],
+              "median": {f"c{c}": {label: {k: statistics.median(r[k] for r in rs) for k in KEYS}
                                    for label, rs in runs[c].items()} for c in CLIENTS}}
     path = os.path.join(PERF, "results", f"overload-{result['date']}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
+    print(tables(result))
     print(path)
 
 
+def tables(result):
+    """The medians, then each RawKeepalive row against nginx and against HAProxy in the same mode
+    (nginx's plain config where it has no such mode), with the issue's bar read off."""
+    proxies = [tuple(p) for p in result.get("proxies", PROXIES)]
+    rows = ["| clients | server | req/s | p99 ms | CPU µs/req | upstream connects / 1k | new TIME_WAIT | errors |",
+            "|--:|---|--:|--:|--:|--:|--:|--:|"]
+    for clients, by_label in result["median"].items():
+        for label, m in by_label.items():
+            rows.append(f"| {clients[1:]} | {label} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.1f} | "
+                        f"{m['cpu_us_per_req']:.1f} | {m['upstream_conns_per_1k']:.2f} | {m['new_time_wait']:,.0f} | "
+                        f"{m['errors']:.0f} |")
+    rows += ["", "RawKeepalive ÷ peer (req/s: higher is better; p99 and CPU/req: lower is better)", "",
+             "| clients | RawKeepalive | peer | req/s | p99 | CPU/req | bar |", "|--:|---|---|--:|--:|--:|---|"]
+    for clients, by_label in result["median"].items():
+        for label, server, mode in proxies:
+            if server != "rawkeepalive" or label not in by_label:
+                continue
+            rk = by_label[label]
+            for peer in ("nginx", "haproxy"):
+                peer_label = counterpart(proxies, peer, mode)
+                if peer_label not in by_label:
+                    continue
+                m = by_label[peer_label]
+                q = {k: rk[k] / m[k] if m[k] else float("nan") for k in ("rps", "p99_us", "cpu_us_per_req")}
+                rows.append(f"| {clients[1:]} | {label} | {peer_label} | {q['rps']:.2f} | {q['p99_us']:.2f} | "
+                            f"{q['cpu_us_per_req']:.2f} | {bar(peer, q, rk)} |")
+    return "\n".join(rows)
+
+
+def counterpart(proxies, server, mode):
+    """The label of `server`'s row in `mode`, else in its plain "keepalive" config."""
+    labels = {(s, m): label for label, s, m in proxies}
+    return labels.get((server, mode), labels.get((server, "keepalive")))
+
+
+def bar(peer, q, rk):
+    """Which parts of the issue's bar this comparison misses ("met" when none)."""
+    misses = []
+    if peer == "nginx":
+        misses += [m for m, bad in (("p99 > nginx", q["p99_us"] > 1), ("req/s < nginx", q["rps"] < 1),
+                                    ("CPU > nginx", q["cpu_us_per_req"] > 1)) if bad]
+    elif q["p99_us"] > HAPROXY_P99_FACTOR:
+        misses.append(f"p99 > {HAPROXY_P99_FACTOR}x HAProxy")
+    if rk["new_time_wait"] >= TIME_WAIT_LIMIT:
+        misses.append(f"TIME_WAIT >= {TIME_WAIT_LIMIT}")
+    return ", ".join(misses) or "met"
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        with open(sys.argv[1]) as f:
+            print(tables(json.load(f)))
+    else:
+        main()

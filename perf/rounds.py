@@ -1,7 +1,7 @@
 """The measuring loop make perf (bench.py) and make perf-scale (scale.py) share: their settings
 from the environment, one wrk run with the proxy's CPU and the backend's new connections around
-it, scenarios alternated between the proxies for some rounds, medians and RawKeepalive/nginx
-ratios, and the machine's description."""
+it, scenarios alternated between the proxies for some rounds, medians and RawKeepalive's ratios to
+its peers, and the machine's description."""
 import os
 import platform
 import statistics
@@ -78,9 +78,9 @@ def median_of(runs):
     return {m: median(m) for m in METRICS}
 
 
-def ratios(rk, ng):
-    """RawKeepalive / nginx for every metric but errors; None where nginx's is 0."""
-    return {m: (rk[m] / ng[m] if ng[m] and rk[m] is not None else None) for m in METRICS if m != "errors"}
+def ratios(rk, peer):
+    """RawKeepalive / a peer (nginx, HAProxy) for every metric but errors; None where the peer's is 0."""
+    return {m: (rk[m] / peer[m] if peer[m] and rk[m] is not None else None) for m in METRICS if m != "errors"}
 
 
 def machine(**extra):
@@ -92,5 +92,5 @@ def machine(**extra):
             return ""
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
     return {"cpu": model, "cores": os.cpu_count(), "kernel": platform.release(),
-            "nginx": sh(["nginx", "-v"]), "wrk": sh(["wrk", "-v"]).splitlines()[0] if sh(["wrk", "-v"]) else "",
+            "nginx": sh(["nginx", "-v"]), "haproxy": (sh(["haproxy", "-v"]).splitlines() or [""])[0], "wrk": sh(["wrk", "-v"]).splitlines()[0] if sh(["wrk", "-v"]) else "",
             "commit": sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]), **extra}

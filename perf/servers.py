@@ -1,12 +1,30 @@
 """Starts the perf run's servers: the nginx backend on the load core, and the proxies under test
-(nginx and RawKeepalive) on the proxy core, each on a free port with its own config. `cores`
+(nginx, RawKeepalive and HAProxy) on the proxy core, each on a free port with its own config. `cores`
 (make perf-scale) puts a server on those cores instead, one worker pinned to each."""
 import os
+import shutil
 
 import configs
 from perflib import BIN, LOAD_CORE, PROXY_CORE, free_port, start, stop, wait_port, server_pids
 
 PROXIES = ("rawkeepalive", "nginx")
+# Each proxy's command line, in the foreground (stop() signals its process group; its CPU is read
+# from the process tree). HAProxy's -db: no daemon, no master process, so one process, one thread.
+COMMANDS = {"nginx": lambda conf, dir: ["nginx", "-c", conf],
+            "rawkeepalive": lambda conf, dir: [BIN, "-p", dir, "-c", conf],
+            "haproxy": lambda conf, dir: ["haproxy", "-db", "-f", conf]}
+
+
+def peers():
+    """The proxies make perf and make perf-overload compare: PROXIES (their ratios are RawKeepalive's
+    to nginx's), then those PEERS names, comma-separated: by default haproxy where it is installed
+    (perf/deps.sh installs it), `PEERS=` for none. make perf-scale and perf-seed keep to PROXIES."""
+    default = "haproxy" if shutil.which("haproxy") else ""
+    extra = tuple(p for p in (n.strip() for n in os.environ.get("PEERS", default).split(",")) if p)
+    unknown = [p for p in extra if p not in COMMANDS or p in PROXIES]
+    if unknown:
+        raise SystemExit(f"PEERS={os.environ['PEERS']!r}: {', '.join(unknown)} is no extra peer (known: haproxy)")
+    return PROXIES + extra
 
 
 class Server:
@@ -32,7 +50,7 @@ def start_proxy(name, dir, backend_port, mode="keepalive", netns=None, port=None
     port = port or free_port()
     conf = configs.write(os.path.join(dir, f"{name}.conf"),
                          configs.proxy(name, dir, port, backend_port, mode, **_workers(cores)))
-    cmd = ["nginx", "-c", conf] if name == "nginx" else [BIN, "-p", dir, "-c", conf]
+    cmd = COMMANDS[name](conf, dir)
     p = start(cmd, cores or PROXY_CORE, os.path.join(dir, f"{name}.out"), netns)
     _wait(port, netns)
     return Server(name, p, port)

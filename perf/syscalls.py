@@ -13,7 +13,8 @@ from perflib import LOAD_CORE, pinned
 def loop_pid(server):
     """The event-loop thread to trace: the one worker (the master's child), whose main thread runs the loop."""
     pids = server.pids()
-    # Both run a master and one worker: the worker's main thread is the event loop.
+    # nginx and RawKeepalive run a master and one worker, the worker's main thread is the event
+    # loop; HAProxy (-db, one thread) is one process, whose main thread is.
     return pids[1] if len(pids) > 1 else pids[0]
 
 
