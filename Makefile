@@ -8,7 +8,7 @@ TEST_TIMEOUT ?= 840
 SOAK_SECONDS ?= 300
 DOTNET       := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet
 
-.PHONY: all build run test test-deps soak bench clean perf perf-seed perf-scale perf-check perf-deps perf-overload
+.PHONY: all build run test test-deps soak bench clean perf perf-seed perf-scale perf-check perf-deps perf-overload perf-tail
 
 all: build
 
@@ -58,6 +58,10 @@ perf-scale: perf-deps build
 # on nginx, HAProxy and RawKeepalive; prints the medians and RawKeepalive's ratios as markdown.
 perf-overload: perf-deps build
 	python3 perf/overload.py
+
+# Where the time goes at 256 clients over keepalive 64 (perf/tail.py): RawKeepalive's loop profile.
+perf-tail: perf-deps build
+	python3 perf/tail.py
 
 perf-check:
 	cd perf && python3 check.py
