@@ -137,9 +137,13 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
         else FailBeforeConnect(group, "upstream queue is full");
     }
 
-    /// <summary>No connection for this request: the error line names the upstream group, as nginx's does, and the client gets 502.</summary>
+    /// <summary>No connection for this request: the error line names the upstream group, as nginx's does, and
+    /// the client gets 502. The log variables see a try to the group itself: $upstream_addr is its name and
+    /// $upstream_status 502, as nginx records a request that found no live upstream.</summary>
     private void FailBeforeConnect(UpstreamGroup group, string reason)
     {
+        _x.Record.BeginTry(group.NameBytes, reused: false, connectionRequests: 0, _w.NowMs);
+        _x.Record.TryEnded(_w.NowMs, failedStatus: 502);
         _x.Log.Write(LogLevel.Error, _client.Number, $"{reason} while connecting to upstream{_x.Context(group.Config.Name)}");
         _x.Local.Respond(502, close: !_x.RequestBody.Complete);
     }

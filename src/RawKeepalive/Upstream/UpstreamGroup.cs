@@ -12,6 +12,8 @@ public sealed class UpstreamGroup
     private int _locations;
 
     public UpstreamConfig Config { get; }
+    /// <summary>The block's name, what $upstream_addr says when no peer could be tried (nginx's "no live upstreams").</summary>
+    public byte[] NameBytes { get; }
     public UpstreamPeer[] Peers { get; }
     /// <summary>The idle connection cache (keepalive N: at most N entries for all locations together), or
     /// null when keepalive is off.</summary>
@@ -24,6 +26,7 @@ public sealed class UpstreamGroup
     public UpstreamGroup(UpstreamConfig config, int maxConnections)
     {
         Config = config;
+        NameBytes = System.Text.Encoding.ASCII.GetBytes(config.Name);
         var peers = new List<UpstreamPeer>();
         foreach (var server in config.Servers)
             foreach (var ep in server.Addresses)

@@ -164,6 +164,34 @@ public sealed class AccessLogTests : ProxyTestBase
         }));
     }
 
+    /// <summary>max_conns=1 and no queue: a second request finds no live upstream. nginx records a try to the
+    /// upstream group itself: $upstream_addr is the group's name and $upstream_status 502.</summary>
+    [Test]
+    public void NoLiveUpstreams_NamesTheGroupAsUpstreamAddr()
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy($$"""
+            events { worker_connections 64; }
+            http {
+                log_format tries '$upstream_addr|$upstream_status|$status';
+                upstream app_backend { server 127.0.0.1:{BACKEND} max_conns=1; keepalive 16; }
+                server {
+                    listen 127.0.0.1:{PORT};
+                    access_log logs/tries.log tries;
+                    location / { proxy_pass http://app_backend; }
+                }
+            }
+            """, backend);
+        var held = Connect(proxy);
+        held.Send("GET /?hold=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        Assert.That(Wait.Until(() => backend.RequestCount == 1, Settles), Is.True);
+        Assert.That(Connect(proxy).Get("/").Status, Is.EqualTo(502));
+        backend.ReleaseHeld();
+        Assert.That(held.ReadResponse().Status, Is.EqualTo(200));
+        proxy.ExpectLog("no live upstreams while connecting to upstream");
+        Assert.That(Lines(proxy, "tries.log", 2), Is.EqualTo(new[] { "app_backend|502|502", $"127.0.0.1:{backend.Port}|200|200" }));
+    }
+
     /// <summary>buffer=64k flush=1s: a line waits in the buffer, and is written within about a second.</summary>
     [Test]
     public void BufferedLines_AreFlushedWithinTheFlushTime()
