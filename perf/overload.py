@@ -4,8 +4,10 @@ the article's `keepalive 64`, on nginx, HAProxy (`http-reuse always`, `pool-max-
 RawKeepalive, and on HAProxy and RawKeepalive again with the upstream capped at 64 connections and a
 queue (RawKeepalive: `max_conns=64` and `queue 1024 timeout=5s`; HAProxy: `maxconn 64` on the server
 and `timeout queue 5s`). Each run reports, besides req/s, p99 and CPU per request, the upstream
-connections opened per 1,000 requests and the new TIME_WAIT sockets on the upstream leg (`ss` before
-and after the run; the proxy's side of a connection it closed first). Runs alternate between the
+connections opened per 1,000 requests, the most upstream connections open at once (`ss`, sampled every
+20 ms) and the new TIME_WAIT sockets on the upstream leg (`ss` before and after the run; the proxy's
+side of a connection it closed first). The backend runs at nice -10: it shares the load core with wrk,
+and without precedence its own scheduling delay becomes every proxy's p99. Runs alternate between the
 servers for ROUNDS rounds; medians, printed as markdown with RawKeepalive's ratios to nginx and to
 HAProxy at the end. QUICK=1: 2 s runs. CLIENTS=256: only that client count (comma-separated).
 PEERS= leaves HAProxy out (servers.peers()).
@@ -17,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,11 +35,15 @@ PROXIES = (("nginx", "nginx", "keepalive"),
            ("haproxy maxconn 64 + queue", "haproxy", "maxconns"),
            ("rawkeepalive", "rawkeepalive", "keepalive"),
            ("rawkeepalive max_conns+queue", "rawkeepalive", "maxconns"))
-KEYS = ("rps", "p99_us", "cpu_us_per_req", "upstream_conns_per_1k", "new_time_wait", "errors")
+KEYS = ("rps", "p99_us", "cpu_us_per_req", "upstream_conns_per_1k", "max_upstream_conns", "new_time_wait", "errors")
 # The overload issue's bar for RawKeepalive: p99 at most nginx's and 1.5x HAProxy's, req/s at least
 # nginx's, CPU per request at most nginx's, fewer than 100 new TIME_WAIT per run.
 HAPROXY_P99_FACTOR = 1.5
 TIME_WAIT_LIMIT = 100
+# With max_conns=64 and a queue: at most 64 upstream connections at once, at most 1 opened per 1,000
+# requests after warm-up, no errors.
+MAX_CONNS, OPENED_PER_1K = 64, 1.0
+BACKEND_NICE = -10
 
 
 def time_wait_to(port):
@@ -44,6 +51,36 @@ def time_wait_to(port):
     out = subprocess.run(["ss", "-tan", "state", "time-wait", "dst", f"127.0.0.1:{port}"],
                          capture_output=True, text=True).stdout
     return max(len(out.splitlines()) - 1, 0)
+
+
+def established_to(port, pids=None):
+    """Established connections to the backend's port (the proxy's side of them); with `pids`, only those
+    of those processes (`ss -p`: slow, for one look)."""
+    out = subprocess.run(["ss", "-tnH"] + (["-p"] if pids else []) + ["state", "established", "dst", f"127.0.0.1:{port}"],
+                         capture_output=True, text=True).stdout.splitlines()
+    if pids:
+        out = [line for line in out if any(f"pid={pid}," in line for pid in pids)]
+    return len(out)
+
+
+class PeakConnections(threading.Thread):
+    """The most connections the proxy under test has open to the backend at once while it runs: `ss`
+    sampled every 20 ms, less the other proxies' idle connections, counted once before (they are idle
+    meanwhile and can only drop, so this never understates the peak)."""
+
+    def __init__(self, port, proxy, others):
+        super().__init__(daemon=True)
+        self.port, self.peak, self._done = port, 0, threading.Event()
+        self.others = established_to(port, [pid for o in others for pid in o.pids()])
+
+    def run(self):
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, established_to(self.port) - self.others)
+
+    def stop(self):
+        self._done.set()
+        self.join()
+        return self.peak
 
 
 def measured():
@@ -56,7 +93,7 @@ def main():
     os.sched_setaffinity(0, {LOAD_CORE})
     proxies = measured()
     dir = tempfile.mkdtemp(prefix="rawkeepalive-overload-")
-    backend = servers.start_backend(dir)
+    backend = servers.start_backend(dir, nice=BACKEND_NICE)
     procs = {}
     try:
         for label, name, mode in proxies:
@@ -69,11 +106,15 @@ def main():
             for c in CLIENTS:
                 for label, _, _ in order:
                     tw0 = time_wait_to(backend.port)
+                    peak = PeakConnections(backend.port, procs[label], [p for l, p in procs.items() if l != label])
+                    peak.start()
                     r = measure(procs[label], backend, "/0", c, 0, SECONDS, WARMUP)
+                    r["max_upstream_conns"] = peak.stop()
                     r["new_time_wait"] = max(time_wait_to(backend.port) - tw0, 0)
                     runs[c][label].append(r)
                     log(f"round {rnd + 1} c{c:<5} {label:30} {r['rps']:8.0f} req/s  p99 {r['p99_us']:7d} us  "
                         f"{r['cpu_us_per_req']:5.1f} cpu-us/req  {r['upstream_conns_per_1k']:7.2f} up/1k  "
+                        f"max {r['max_upstream_conns']} up  "
                         f"TIME_WAIT +{r['new_time_wait']}  errors {r['errors']}")
                     time.sleep(1)
     finally:
@@ -96,12 +137,13 @@ def tables(result):
     """The medians, then each RawKeepalive row against nginx and against HAProxy in the same mode
     (nginx's plain config where it has no such mode), with the issue's bar read off."""
     proxies = [tuple(p) for p in result.get("proxies", PROXIES)]
-    rows = ["| clients | server | req/s | p99 ms | CPU µs/req | upstream connects / 1k | new TIME_WAIT | errors |",
-            "|--:|---|--:|--:|--:|--:|--:|--:|"]
+    rows = ["| clients | server | req/s | p99 ms | CPU µs/req | upstream connects / 1k | most upstream conns at once | new TIME_WAIT | errors |",
+            "|--:|---|--:|--:|--:|--:|--:|--:|--:|"]
     for clients, by_label in result["median"].items():
         for label, m in by_label.items():
             rows.append(f"| {clients[1:]} | {label} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.1f} | "
-                        f"{m['cpu_us_per_req']:.1f} | {m['upstream_conns_per_1k']:.2f} | {m['new_time_wait']:,.0f} | "
+                        f"{m['cpu_us_per_req']:.1f} | {m['upstream_conns_per_1k']:.2f} | {m.get('max_upstream_conns', float('nan')):.0f} | "
+                        f"{m['new_time_wait']:,.0f} | "
                         f"{m['errors']:.0f} |")
     rows += ["", "RawKeepalive ÷ peer (req/s: higher is better; p99 and CPU/req: lower is better)", "",
              "| clients | RawKeepalive | peer | req/s | p99 | CPU/req | bar |", "|--:|---|---|--:|--:|--:|---|"]
@@ -117,7 +159,7 @@ def tables(result):
                 m = by_label[peer_label]
                 q = {k: rk[k] / m[k] if m[k] else float("nan") for k in ("rps", "p99_us", "cpu_us_per_req")}
                 rows.append(f"| {clients[1:]} | {label} | {peer_label} | {q['rps']:.2f} | {q['p99_us']:.2f} | "
-                            f"{q['cpu_us_per_req']:.2f} | {bar(peer, q, rk)} |")
+                            f"{q['cpu_us_per_req']:.2f} | {bar(peer, q, rk, mode)} |")
     return "\n".join(rows)
 
 
@@ -127,10 +169,14 @@ def counterpart(proxies, server, mode):
     return labels.get((server, mode), labels.get((server, "keepalive")))
 
 
-def bar(peer, q, rk):
+def bar(peer, q, rk, mode):
     """Which parts of the issue's bar this comparison misses ("met" when none)."""
     misses = []
-    if peer == "nginx":
+    if mode == "maxconns":
+        misses += [m for m, bad in ((f"> {MAX_CONNS} conns", rk.get("max_upstream_conns", 0) > MAX_CONNS),
+                                    (f"> {OPENED_PER_1K} opened/1k", rk["upstream_conns_per_1k"] > OPENED_PER_1K),
+                                    ("errors", rk["errors"] > 0)) if bad]
+    elif peer == "nginx":
         misses += [m for m, bad in (("p99 > nginx", q["p99_us"] > 1), ("req/s < nginx", q["rps"] < 1),
                                     ("CPU > nginx", q["cpu_us_per_req"] > 1)) if bad]
     elif q["p99_us"] > HAPROXY_P99_FACTOR:

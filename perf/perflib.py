@@ -11,7 +11,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PERF = os.path.join(ROOT, "perf")
-BIN = os.path.join(ROOT, "artifacts", "bin", "rawkeepalive")
+BIN = os.environ.get("RAWKEEPALIVE_BIN") or os.path.join(ROOT, "artifacts", "bin", "rawkeepalive")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NOFILE = resource.getrlimit(resource.RLIMIT_NOFILE)[1]  # the hard limit: raising it needs CAP_SYS_RESOURCE
 

@@ -38,10 +38,16 @@ class Server:
         stop(self.proc)
 
 
-def start_backend(dir, netns=None, cores=None):
+def start_backend(dir, netns=None, cores=None, nice=0):
+    """The nginx backend. `nice` < 0 gives it precedence over wrk on the load core it shares: when wrk
+    saturates that core, the backend otherwise waits tens of ms for its turn now and then, and that
+    wait, not the proxy, becomes every proxy's p99 (perf/README.md, "Where the tail comes from")."""
     port = free_port()
     conf = configs.write(os.path.join(dir, "backend.conf"), configs.backend(dir, port, LOAD_CORE, **_workers(cores)))
-    p = start(["nginx", "-c", conf], cores or LOAD_CORE, os.path.join(dir, "backend.out"), netns)
+    cmd = ["nginx", "-c", conf]
+    if nice:
+        cmd = ["nice", "-n", str(nice)] + cmd
+    p = start(cmd, cores or LOAD_CORE, os.path.join(dir, "backend.out"), netns)
     _wait(port, netns)
     return Server("backend", p, port)
 
