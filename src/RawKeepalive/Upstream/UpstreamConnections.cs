@@ -234,7 +234,7 @@ public sealed class UpstreamConnections
     private long _turn;
 
     /// <summary>How long at least a connection released past keepalive N waits for a request to hand it to.</summary>
-    public const long HandOffWindowMs = 1;
+    public const long HandOffWindowMs = 5;
 
     /// <summary>The end of a turn of the loop: each pool closes its least recently used idle connections
     /// beyond keepalive N that were released before this turn and at least <see cref="HandOffWindowMs"/> ago.

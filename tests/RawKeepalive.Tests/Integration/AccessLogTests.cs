@@ -164,6 +164,23 @@ public sealed class AccessLogTests : ProxyTestBase
         }));
     }
 
+    /// <summary>Times are to the millisecond, as nginx's: a response the backend delays 5 ms never logs less
+    /// than 0.005. (On a clock that moves in 4 ms jiffies, CLOCK_MONOTONIC_COARSE, most logged 0.004.)</summary>
+    [Test]
+    public void RequestTime_IsToTheMillisecond()
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy(Http("access_log logs/t.log t;", "log_format t '$request_time $upstream_response_time';"), backend);
+        var client = Connect(proxy);
+        for (int i = 0; i < 8; i++)
+            Assert.That(client.Get("/?delay=5").Status, Is.EqualTo(200));
+        foreach (string line in Lines(proxy, "t.log", 8))
+        {
+            var times = line.Split(' ').Select(t => decimal.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.That(times, Has.All.GreaterThanOrEqualTo(0.005m), line);
+        }
+    }
+
     /// <summary>max_conns=1 and no queue: a second request finds no live upstream. nginx records a try to the
     /// upstream group itself: $upstream_addr is the group's name and $upstream_status 502.</summary>
     [Test]
