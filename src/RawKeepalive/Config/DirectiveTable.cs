@@ -110,8 +110,9 @@ public static class DirectiveTable
         new("keepalive_requests", UpstreamBlock, 1, 1, false, Done, Once: true),
         new("keepalive_timeout", UpstreamBlock, 1, 1, false, Done, Once: true),
         new("keepalive_time", UpstreamBlock, 1, 1, false, Done, Once: true),
-        new("keepalive_close", UpstreamBlock, 1, 1, false, Done, Once: true),
-        new("queue", UpstreamBlock, 1, 2, false, Done, Once: true),                  // nginx Plus: queue N [timeout=T]         // ours: reset|graceful
+        new("keepalive_close", UpstreamBlock, 1, 1, false, Done, Once: true),         // ours: reset|graceful
+        new("queue", UpstreamBlock, 1, 2, false, Done, Once: true),                  // nginx Plus: queue N [timeout=T]
+        new("zone", UpstreamBlock, 1, 2, false, Done),                               // nginx takes a second one too: the last one counts
 
         // nginx directives whose behaviour we do not have yet: refused, never ignored
         .. Unsupported(Main, "worker_priority", "working_directory", "env", "load_module", "lock_file", "pcre_jit", "thread_pool", "timer_resolution",
@@ -148,7 +149,7 @@ public static class DirectiveTable
             "log_subrequest", "open_log_file_cache", "postpone_output", "output_buffers", "send_lowat", "aio",
             "directio", "satisfy", "auth_basic", "auth_basic_user_file", "auth_request", "sub_filter", "ssi",
             "mirror"),
-        .. Unsupported(UpstreamBlock, "least_conn", "ip_hash", "hash", "random", "zone", "ntlm", "sticky"),
+        .. Unsupported(UpstreamBlock, "least_conn", "ip_hash", "hash", "random", "ntlm", "sticky"),
     ];
 
     private static readonly Dictionary<string, DirectiveSpec[]> ByName =

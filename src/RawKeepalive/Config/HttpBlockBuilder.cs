@@ -10,6 +10,7 @@ internal sealed class HttpBlockBuilder
     private long _doctorIntervalMs = ConfigDefaults.KeepaliveDoctorIntervalMs;
     private readonly LevelSettings _http = new();
     private readonly List<UpstreamDraft> _upstreams = [];
+    private readonly ZoneDeclarations _zones = new();
     private readonly List<ServerDraft> _servers = [];
     private readonly List<MapConfig> _maps = [];
     private readonly HeaderCaptures _captures = new();
@@ -87,7 +88,7 @@ internal sealed class HttpBlockBuilder
                 case "upstream":
                     if (_upstreams.Any(u => string.Equals(u.Name, d.Args[0], StringComparison.OrdinalIgnoreCase)))
                         throw ConfigError.At($"duplicate upstream \"{d.Args[0]}\"", d);
-                    _upstreams.Add(UpstreamBlockReader.Read(d));
+                    _upstreams.Add(UpstreamBlockReader.Read(d, _zones));
                     break;
                 case "server": _servers.Add(ReadServer(d)); break;
                 case "log_format": _logs.ReadFormat(d); break;
@@ -242,6 +243,7 @@ internal sealed class HttpBlockBuilder
 
     private HttpConfig Finish(ConfigDirective? http)
     {
+        _zones.CheckSizes();
         var registry = new UpstreamRegistry([.. _upstreams.Select(u => UpstreamBlockReader.Finish(u, _legacy))]);
         var servers = _servers.Select(s => FinishServer(s, registry)).ToList();
         CheckListens(servers);

@@ -66,6 +66,8 @@ public sealed class UpstreamConfig
     public int Queue { get; init; }
     /// <summary>queue's timeout= (60s by default): a request waiting longer is answered 502.</summary>
     public long QueueTimeoutMs { get; init; } = 60_000;
+    /// <summary>zone NAME: the group's max_conns count the connections of every worker process, not of each; null without.</summary>
+    public string? Zone { get; init; }
     /// <summary>keepalive N local: the group's one cache hands a location only connections that location
     /// released (the implicit default's "local").</summary>
     public bool KeepaliveLocal { get; init; }
@@ -89,7 +91,8 @@ public sealed class UpstreamServerConfig
     /// <summary>As written, e.g. "127.0.0.1:8080" or "localhost:8080" (a name may resolve to several addresses: each is a peer).</summary>
     public required string Text { get; init; }
     public required IReadOnlyList<IPEndPoint> Addresses { get; init; }
-    /// <summary>max_conns=N: at most N connections (active and idle) per worker to each of its addresses; 0: unlimited.</summary>
+    /// <summary>max_conns=N: at most N connections (connecting, active and idle) to each of its addresses, per worker, or
+    /// with the upstream's zone over every worker; 0: unlimited.</summary>
     public int MaxConns { get; init; }
 }
 

@@ -14,7 +14,45 @@ internal sealed class UpstreamDraft(string name, ConfigDirective where)
     public bool? KeepaliveCloseReset;
     public int Queue;
     public long QueueTimeoutMs = 60_000;
+    public string? Zone;
     public ConfigDirective? KeepaliveWhere, KeepaliveTimeoutWhere;
+}
+
+/// <summary>The shared memory zones the upstream blocks name (<c>zone NAME [size]</c>), checked as nginx's
+/// ngx_shared_memory_add checks them: a name has one size, given by at least one of its declarations.
+/// The size is checked, not used: the zone's counts live in the shared counters segment, sized at build.</summary>
+internal sealed class ZoneDeclarations
+{
+    /// <summary>nginx's least zone size: 8 pages.</summary>
+    public const long MinSize = 8 * 4096;
+
+    private readonly Dictionary<string, (long Size, ConfigDirective Where)> _zones = new(StringComparer.Ordinal);
+
+    /// <summary>A <c>zone</c> directive: its name, checked with its size (0 when none is given).</summary>
+    public string Declare(ConfigDirective d)
+    {
+        string name = d.Args[0];
+        if (name.Length == 0) throw ConfigError.At($"invalid zone name \"{name}\"", d);
+        long size = 0;
+        if (d.Args.Count == 2)
+        {
+            if (!Units.TryParseSize(d.Args[1], out size)) throw ConfigError.At($"invalid zone size \"{d.Args[1]}\"", d);
+            if (size < MinSize) throw ConfigError.At($"zone \"{name}\" is too small", d);
+        }
+        if (!_zones.TryGetValue(name, out var known)) _zones[name] = (size, d);
+        else if (size != 0 && known.Size != 0 && size != known.Size)
+            throw ConfigError.At($"the size {size} of shared memory zone \"{name}\" conflicts with already declared size {known.Size}", d);
+        else if (known.Size == 0) _zones[name] = (size, known.Where);
+        return name;
+    }
+
+    /// <summary>After every upstream block: a zone no declaration gave a size is refused (nginx says so without
+    /// a place when it creates the zones; we name the first declaration).</summary>
+    public void CheckSizes()
+    {
+        foreach (var (name, zone) in _zones)
+            if (zone.Size == 0) throw ConfigError.At($"zero size shared memory zone \"{name}\"", zone.Where);
+    }
 }
 
 /// <summary>Reads an upstream block: its server lines (resolved now, as nginx does) and keepalive settings.</summary>
@@ -26,7 +64,7 @@ internal static class UpstreamBlockReader
         "weight", "max_fails", "fail_timeout", "backup", "down", "resolve", "service", "slow_start", "route", "drain",
     };
 
-    public static UpstreamDraft Read(ConfigDirective block)
+    public static UpstreamDraft Read(ConfigDirective block, ZoneDeclarations zones)
     {
         var draft = new UpstreamDraft(block.Args[0], block);
         foreach (var d in block.Block!)
@@ -66,6 +104,7 @@ internal static class UpstreamBlockReader
                         draft.QueueTimeoutMs = t;
                     }
                     break;
+                case "zone": draft.Zone = zones.Declare(d); break;
                 default: throw new InvalidOperationException($"directive table allows \"{d.Name}\" in upstream but nothing reads it");
             }
         }
@@ -119,6 +158,7 @@ internal static class UpstreamBlockReader
             KeepaliveCloseReset = draft.KeepaliveCloseReset ?? true,
             Queue = draft.Queue,
             QueueTimeoutMs = draft.QueueTimeoutMs,
+            Zone = draft.Zone,
             KeepaliveWhere = draft.KeepaliveWhere,
             KeepaliveTimeoutWhere = draft.KeepaliveTimeoutWhere,
             File = draft.Where.File,

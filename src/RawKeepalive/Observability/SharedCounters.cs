@@ -35,9 +35,12 @@ public sealed unsafe class SharedCounters
     internal const int SlotLongs = EntriesBase + MaxPeers * EntryLongs;
 
     // The segment's header: the master's figures, then a directory of slots (state, worker number).
-    private const int Seq = 0, Reloads = 1, Restarts = 2;
+    // SlotsInUse: one past the highest slot ever allocated (slots are taken lowest first), so a sum over
+    // the zone's per-slot counts reads only that many.
+    private const int Seq = 0, Reloads = 1, Restarts = 2, SlotsInUse = 3;
     private const int StateBase = 8, NumberBase = StateBase + SlotCount, HeaderLongs = NumberBase + SlotCount;
-    public const long SegmentSize = (HeaderLongs + (long)SlotCount * SlotLongs) * 8;
+    private const long ZoneBase = HeaderLongs + (long)SlotCount * SlotLongs;
+    public const long SegmentSize = (ZoneBase + ZoneTable.Longs) * 8;
 
     internal const long Free = 0, Live = 1, Folded = 2;
     private const int ReadRetries = 1000, FoldWaits = 64 + 100;
@@ -46,10 +49,14 @@ public sealed unsafe class SharedCounters
 
     public int Fd { get; }
 
+    /// <summary>The upstream zones' connection counts (zone NAME with max_conns), after the slots.</summary>
+    public ZoneTable Zones { get; }
+
     private SharedCounters(long* @base, int fd)
     {
         _base = @base;
         Fd = fd;
+        Zones = new ZoneTable(@base + ZoneBase, @base + SlotsInUse);
     }
 
     /// <summary>The master's segment: a memfd (close-on-exec until a worker is started) mapped shared.</summary>
@@ -94,6 +101,8 @@ public sealed unsafe class SharedCounters
         {
             if (StateOf(i) != Free) continue;
             new Span<long>(Slot(i), SlotLongs).Clear();
+            Zones.Clear(i);
+            if (i >= _base[SlotsInUse]) Volatile.Write(ref _base[SlotsInUse], i + 1);
             _base[NumberBase + i] = workerNumber;
             Volatile.Write(ref _base[StateBase + i], Live);
             return i;
@@ -101,13 +110,15 @@ public sealed unsafe class SharedCounters
         return -1;
     }
 
-    /// <summary>Master, after reaping a worker: its gauges no longer describe live connections, and its
-    /// totals move into the folded slot of its worker number. Returns how many of its peer entries found
-    /// no room there (their totals are lost; the caller says so).</summary>
+    /// <summary>Master, after reaping a worker: its gauges no longer describe live connections (its zone counts
+    /// and waiting times included: the kernel closed its sockets when it exited), and its totals move into the
+    /// folded slot of its worker number. Returns how many of its peer entries found no room there (their totals
+    /// are lost; the caller says so).</summary>
     public int Reaped(int index)
     {
         long* s = Slot(index);
         s[Active] = s[Reading] = s[Writing] = s[Waiting] = 0;
+        Zones.Clear(index);
         for (int e = 0; e < MaxPeers; e++)
         {
             long* entry = Entry(s, e);

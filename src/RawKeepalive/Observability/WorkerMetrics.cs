@@ -4,8 +4,9 @@ using RawKeepalive.Upstream;
 namespace RawKeepalive.Observability;
 
 /// <summary>A worker's figures: the shared counters segment, its own slot there (every upstream peer's
-/// figures bound to an entry of it), the metrics page that sums the segment, and the keepalive doctor
-/// that reads the worker's own upstream figures once per interval.</summary>
+/// figures bound to an entry of it, and every zoned peer's connection count to its zone entry), the metrics
+/// page that sums the segment, and the keepalive doctor that reads the worker's own upstream figures once
+/// per interval.</summary>
 public sealed class WorkerMetrics
 {
     /// <param name="segment">The master's segment; null in single-process mode (a private one).</param>
@@ -21,6 +22,7 @@ public sealed class WorkerMetrics
         Segment = segment;
         Counters = new CounterSlot(segment, slot);
         Counters.Register(groups, log);
+        segment.Zones.Bind(groups, slot, log);
         int peers = 0;
         foreach (var g in groups) peers += g.Peers.Length;
         Page = new MetricsPage(peers);

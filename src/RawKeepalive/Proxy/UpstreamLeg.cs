@@ -27,8 +27,9 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
     private long _received;
     /// <summary>When the current try began (Stopwatch ticks): its connect, header and response times count from here.</summary>
     private long _tryStart;
-    /// <summary>The upstream queue this exchange waits in (every peer at max_conns), or null.</summary>
+    /// <summary>The upstream queue this exchange waits in (every peer at max_conns), or null, and since when (a zone serves the longest-waiting first).</summary>
     private ConnectionQueue? _queue;
+    private long _queuedMs;
 
     public UpstreamLeg(Worker worker, ClientConnection client, Exchange exchange)
     {
@@ -86,7 +87,8 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
             Enqueue(group, waiting);
             return true;
         }
-        while (true)
+        long since = resuming ? _queuedMs : _w.NowMs;
+        for (int skips = 0; ; )
         {
             var peer = group.Peers[_tries.Peer];
             if (!fresh && location.Pool is { } pool && upstreams.TryTakeIdle(pool, peer, HttpMethods.IsIdempotent(_x.Request.Method), _w.NowMs, out var idle))
@@ -94,15 +96,16 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
                 Attach(idle, reused: true);
                 break;
             }
-            if (peer.AtLimit && !upstreams.TryFreeIdleSlot(location.Pool, peer))
+            if (!upstreams.TryReserve(location.Pool, peer, since))
             {
-                // max_conns: a peer at its limit is skipped by peer selection (no try spent); none left: the queue, or nginx's "no live upstreams"
-                if (_tries.SkipToPeerBelowLimit(group)) continue;
+                // max_conns: a peer at its limit is skipped by peer selection (no try spent; bounded, as a zone's counts move under it); none left: the queue, or nginx's "no live upstreams"
+                if (++skips < group.Peers.Length && _tries.SkipToPeerBelowLimit(group, since)) continue;
                 if (resuming) return false;
                 if (group.Queue is { } queue) Enqueue(group, queue);
                 else FailBeforeConnect(group, "no live upstreams");
                 return true;
             }
+            skips = 0;
             var opened = upstreams.Open(peer, group, location.Pool, _w.NowMs, out int errno, out bool outOfSlots);
             if (opened is not null)
             {
@@ -133,7 +136,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
     /// <summary>Joins <paramref name="queue"/> (at its tail), or answers 502 when it is full.</summary>
     private void Enqueue(UpstreamGroup group, ConnectionQueue queue)
     {
-        if (queue.Enqueue(_client.Slot, this, _w.NowMs)) _queue = queue;
+        if (queue.Enqueue(_client.Slot, this, _w.NowMs)) (_queue, _queuedMs) = (queue, _w.NowMs);
         else FailBeforeConnect(group, "upstream queue is full");
     }
 

@@ -98,6 +98,8 @@ public sealed unsafe class Worker : IDisposable, ILoopHandler
         foreach (var g in groups)
             if (g.Queue is not null) Upstreams.AddQueue(g.Queue);
         Figures = new WorkerMetrics(segment, counterSlot, config, groups, log, NowMs);
+        foreach (var g in groups)
+            if (Array.Exists(g.Peers, p => p.Zone is not null)) Upstreams.AddZone(g);
     }
 
     /// <summary>Worker processes: <paramref name="fd"/> is the read end of a pipe the master never writes

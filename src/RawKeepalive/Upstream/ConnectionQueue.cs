@@ -99,6 +99,9 @@ public sealed class ConnectionQueue
     /// <summary>When the head times out, or long.MaxValue when empty.</summary>
     public long NextDeadlineMs => _count == 0 ? long.MaxValue : _deadline[_next[_sentinel]];
 
+    /// <summary>When the head was queued, or 0 when empty.</summary>
+    public long HeadSinceMs => _count == 0 ? 0 : _deadline[_next[_sentinel]] - TimeoutMs;
+
     private void Link(int id, int after, IQueuedRequest waiter, long deadline)
     {
         int next = _next[after];

@@ -26,6 +26,7 @@ public sealed class UpstreamConnections
     private readonly UpstreamConnection[] _connections;
     private readonly List<KeepalivePool> _pools = [];
     private readonly List<ConnectionQueue> _queues = [];
+    private readonly ZoneWatch _zones = new();
     private readonly ConnectionTable _table;
     private readonly EventLoop _loop;
     private readonly BufferSlab _slab;
@@ -66,26 +67,39 @@ public sealed class UpstreamConnections
         if (!_queues.Contains(queue)) _queues.Add(queue);
     }
 
+    /// <summary>Registers an upstream group with a zone whose peers count in shared memory (<see cref="ZoneWatch"/>).</summary>
+    public void AddZone(UpstreamGroup group) => _zones.Add(group);
+
     /// <summary>Hands the connections freed in this batch to the queues' first waiters, and answers those
-    /// that waited too long.</summary>
+    /// that waited too long. Zoned groups first look at the other workers (<see cref="ZoneWatch.Look"/>), and
+    /// afterwards say how long their own first waiters have waited.</summary>
     public void ServeQueues(long nowMs)
     {
+        _zones.Look(nowMs, this);
         foreach (var q in _queues) q.Serve(nowMs);
+        _zones.Publish();
     }
 
-    /// <summary>max_conns: <paramref name="peer"/> is at its limit and no idle connection of
-    /// <paramref name="pool"/>'s tag is left to it; closes the least recently used idle one another
-    /// location released to it (keepalive N local), so that a new one can be opened. False when there is none.</summary>
-    public bool TryFreeIdleSlot(LocationPool? pool, UpstreamPeer peer)
+    /// <summary>max_conns: counts a connection about to be opened to <paramref name="peer"/> for a request
+    /// waiting since <paramref name="sinceMs"/> (<see cref="UpstreamPeer.TryReserve"/>). A peer at its limit with
+    /// no idle connection of <paramref name="pool"/>'s tag left to it has the least recently used idle one another
+    /// location released to it (keepalive N local) closed to make room. False when there is no room.</summary>
+    public bool TryReserve(LocationPool? pool, UpstreamPeer peer, long sinceMs) =>
+        peer.TryReserve(sinceMs) || peer.AtLimit && pool is not null && CloseOldestIdle(pool.Cache, peer) && peer.TryReserve(sinceMs);
+
+    /// <summary>Closes the least recently used idle connection to <paramref name="peer"/> in <paramref name="cache"/>,
+    /// whatever its tag, to make room under max_conns. False when there is none.</summary>
+    internal bool CloseOldestIdle(KeepalivePool cache, UpstreamPeer peer)
     {
-        if (pool is null || !pool.Cache.TryTakeOldest(peer.Index, out int id)) return false;
+        if (!cache.TryTakeOldest(peer.Index, out int id)) return false;
         Close(_connections[id], UpstreamCloseReason.PoolFull);
         return true;
     }
 
-    /// <summary>Opens a non-blocking connection to <paramref name="peer"/> that returns to
-    /// <paramref name="pool"/> with its tag (null: closed after its exchange). Null with the errno when it failed
-    /// at once; <paramref name="outOfSlots"/> when worker_connections were all taken.</summary>
+    /// <summary>Opens a non-blocking connection to <paramref name="peer"/>, which has a place reserved for it
+    /// (<see cref="TryReserve"/>; given back when the open fails), that returns to <paramref name="pool"/> with its
+    /// tag (null: closed after its exchange). Null with the errno when it failed at once; <paramref name="outOfSlots"/>
+    /// when worker_connections were all taken.</summary>
     public UpstreamConnection? Open(UpstreamPeer peer, UpstreamGroup group, LocationPool? pool, long nowMs, out int errno, out bool outOfSlots)
     {
         errno = 0;
@@ -94,6 +108,7 @@ public sealed class UpstreamConnections
         outOfSlots = slot < 0;
         if (outOfSlots)
         {
+            peer.Unreserve();
             errno = PosixErrors.EMFILE;
             return null;
         }
@@ -102,6 +117,7 @@ public sealed class UpstreamConnections
         if (s.IsError)
         {
             _table.Release(slot);
+            peer.Unreserve();
             errno = s.Errno;
             return null;
         }
@@ -112,6 +128,7 @@ public sealed class UpstreamConnections
         {
             SocketInterop.Close(fd);
             _table.Release(slot);
+            peer.Unreserve();
             errno = c.Errno;
             return null;
         }
@@ -134,7 +151,6 @@ public sealed class UpstreamConnections
         up.WriteReady = connected;
         group.Stats.CountOpened();
         peer.Stats.CountOpened();
-        peer.Connections++;
         _loop.Add(fd, EventLoop.ReadWrite, _table.Token(slot));
         return up;
     }
@@ -268,7 +284,6 @@ public sealed class UpstreamConnections
         up.Pool?.Cache.Remove(up.Slot);
         up.Group.Stats.CountClosed(reason);
         up.Peer.Stats.CountClosed(reason);
-        up.Peer.Connections--;
         if (up.Group.Queue is { } queue) queue.Woken = true;
         _timers.Cancel(up.Slot);
         UpstreamStats.Ended(up);
@@ -279,6 +294,7 @@ public sealed class UpstreamConnections
         else SocketInterop.Close(up.Fd);
         if (_profile is not null)
             (abortive ? _profile.AbortiveCloseMicros : _profile.GracefulCloseMicros).Add(LoopProfile.MicrosSince(started));
+        up.Peer.Unreserve();   // after close(): with a zone, another worker may open in its place at once
         if (up.Buffer >= 0) _slab.Return(up.Buffer);
         up.Reset();
         _table.Release(up.Slot);
@@ -329,14 +345,14 @@ public sealed class UpstreamConnections
                 Close(_connections[id], UpstreamCloseReason.IdleTimeout);
     }
 
-    /// <summary>When the next pooled connection expires, a queued request times out, or a pool's overflow is
-    /// due for eviction (<see cref="EndTurn"/>); long.MaxValue when none.</summary>
+    /// <summary>When the next pooled connection expires, a queued request times out, a pool's overflow is due
+    /// for eviction (<see cref="EndTurn"/>) or a zone is to be looked at again; long.MaxValue when none.</summary>
     public long NextDueMs(long nowMs)
     {
         long due = Overflowing ? nowMs + HandOffWindowMs : long.MaxValue;
         foreach (var pool in _pools) due = Math.Min(due, pool.NextExpiryMs);
         foreach (var q in _queues) due = Math.Min(due, q.NextDeadlineMs);
-        return due;
+        return Math.Min(due, _zones.NextLookMs);
     }
 
     /// <summary>Closes every pooled connection (a draining worker keeps none).</summary>

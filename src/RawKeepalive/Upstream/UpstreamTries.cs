@@ -58,15 +58,16 @@ public struct UpstreamTries
     }
 
     /// <summary>The current peer is at max_conns: moves to the next peer (round robin) that may open a
-    /// connection (or holds an idle one in the group's cache), without spending a try, as nginx's peer
-    /// selection skips a busy peer. False when every peer of <paramref name="group"/> is at its limit.</summary>
-    public bool SkipToPeerBelowLimit(UpstreamGroup group)
+    /// connection for a request waiting since <paramref name="sinceMs"/> (or holds an idle one in the group's
+    /// cache), without spending a try, as nginx's peer selection skips a busy peer. False when every peer of
+    /// <paramref name="group"/> is at its limit.</summary>
+    public bool SkipToPeerBelowLimit(UpstreamGroup group, long sinceMs)
     {
         var peers = group.Peers;
         for (int i = 1, p = Peer; i < peers.Length; i++)
         {
             p = p + 1 == peers.Length ? 0 : p + 1;
-            if (!peers[p].AtLimit || group.Pool is { Count: > 0 } pool && pool.Holds(p))
+            if (!peers[p].Blocked(sinceMs) || group.Pool is { Count: > 0 } pool && pool.Holds(p))
             {
                 Peer = p;
                 return true;

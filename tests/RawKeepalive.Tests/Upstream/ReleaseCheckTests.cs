@@ -156,6 +156,7 @@ public sealed class ReleaseCheckTests
             _group = new UpstreamGroup(config, 8);
             _pool = _group.PoolForLocation()!;
             _upstreams.AddPool(_pool);
+            Assert.That(_group.Peers[0].TryReserve(_now), Is.True, "no max_conns");
             Up = _upstreams.Open(_group.Peers[0], _group, _pool, _now, out int errno, out _)
                 ?? throw new InvalidOperationException($"connect failed: {errno}");
             Server = _listener.Accept();
