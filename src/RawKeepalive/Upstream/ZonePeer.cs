@@ -54,8 +54,10 @@ public sealed unsafe class ZonePeer
 
     /// <summary>Counts one more connection from this worker if every worker's together stay within
     /// <paramref name="max"/> and no older request of another worker waits (<paramref name="sinceMs"/>: when the
-    /// request asking began waiting). The own count is raised before the others are read, behind a full fence:
-    /// two workers racing for the last place may both back off (each retries at its next look), never both win.</summary>
+    /// request asking began waiting). The own count is raised before the others are read, behind a full fence
+    /// (the interlocked exchange): of workers that all succeed, the one whose raise came last read after every
+    /// other's was visible, so its sum counted them all and stayed within the limit. Two workers racing for the
+    /// last place may both back off (each retries at its next look), never both win.</summary>
     public bool TryAdd(int max, long sinceMs)
     {
         if (OlderWaiterElsewhere(sinceMs)) return false;
