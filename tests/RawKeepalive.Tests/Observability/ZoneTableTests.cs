@@ -68,26 +68,27 @@ public sealed class ZoneTableTests
             Is.EqualTo(new[] { true, true, true, true, false }));
     }
 
-    /// <summary>Threads stand for workers, each taking a place, holding it a moment and giving it back, as fast as it
-    /// can: the places held at once never exceed max_conns, and every place was given back. (A race can only catch a
-    /// broken count by chance: a check-then-add fails here in about every other run. That the fenced add-then-check
-    /// cannot overshoot is argued in <see cref="ZonePeer.TryAdd"/>.)</summary>
+    /// <summary>Threads stand for workers, each taking a place, holding it a moment and giving it back, until it has
+    /// held one <c>grants</c> times: the places held at once never exceed max_conns, and every place was given back.
+    /// (A race can only catch a broken count by chance: a check-then-add fails here in most runs with one place, in some with three. That
+    /// the fenced add-then-check cannot overshoot is argued in <see cref="ZonePeer.TryAdd"/>.)</summary>
     [TestCase(1, 2)]
     [TestCase(3, 4)]
     public void RacingWorkers_NeverExceedMaxConns(int max, int workers)
     {
-        const int rounds = 100_000;
+        const int grants = 20_000;
         var segment = SharedCounters.Private();
         var peers = Enumerable.Range(0, workers).Select(n => Worker(segment, n, max).Peer).ToArray();
-        int held = 0, worst = 0, granted = 0;
+        int held = 0, worst = 0;
+        var cancel = TestContext.CurrentContext.CancellationToken;
         var threads = peers.Select(peer => new Thread(() =>
         {
-            for (int i = 0; i < rounds; i++)
+            for (int granted = 0; granted < grants && !cancel.IsCancellationRequested;)
             {
                 if (!peer.TryReserve(sinceMs: 1)) continue;
                 int now = Interlocked.Increment(ref held);
                 for (int w; now > (w = Volatile.Read(ref worst)) && Interlocked.CompareExchange(ref worst, now, w) != w;) { }
-                Interlocked.Increment(ref granted);
+                granted++;
                 Thread.SpinWait(20);
                 Interlocked.Decrement(ref held);
                 peer.Unreserve();
@@ -98,7 +99,6 @@ public sealed class ZoneTableTests
         Assert.Multiple(() =>
         {
             Assert.That(worst, Is.LessThanOrEqualTo(max), "places held at once");
-            Assert.That(granted, Is.GreaterThan(rounds / 10), "the workers took places in turn");
             Assert.That(peers[0].Zone!.Connections, Is.Zero, "every place was given back");
         });
     }
