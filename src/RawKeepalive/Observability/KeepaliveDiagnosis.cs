@@ -55,6 +55,9 @@ public static class KeepaliveDiagnosis
             "closed_at_release" => ("the upstream closed connections right after its responses without saying so",
                 "make the upstream keep connections alive (HTTP/1.1 without \"Connection: close\")"),
             "unexpected_data_at_release" => ("the upstream sent bytes beyond its responses", "fix the upstream's response framing"),
+            "max_conns" => ("idle connections were closed to make room under \"max_conns\" for requests they could not serve " +
+                    "(another location's under \"keepalive N local\", or another worker's under \"zone\")",
+                $"raise \"max_conns\" of the servers in {name}, or drop \"local\" from its \"keepalive\""),
             _ => (label, $"see rawkeepalive_upstream_connections_closed_total{{reason=\"{label}\"}}"),
         };
     }

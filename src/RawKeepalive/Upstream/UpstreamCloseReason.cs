@@ -29,4 +29,7 @@ public enum UpstreamCloseReason : byte
     /// <summary>Its exchange ended cleanly, but bytes beyond the response were waiting on it: the next
     /// response read from it would not be the next request's.</summary>
     UnexpectedDataAtRelease,
+    /// <summary>Idle, closed to make room under max_conns for a request it could not serve: another location's
+    /// under keepalive N local, or, with zone, another worker's that has waited longer.</summary>
+    MaxConns,
 }

@@ -92,7 +92,7 @@ public sealed class UpstreamConnections
     internal bool CloseOldestIdle(KeepalivePool cache, UpstreamPeer peer)
     {
         if (!cache.TryTakeOldest(peer.Index, out int id)) return false;
-        Close(_connections[id], UpstreamCloseReason.PoolFull);
+        Close(_connections[id], UpstreamCloseReason.MaxConns);
         return true;
     }
 
@@ -307,7 +307,7 @@ public sealed class UpstreamConnections
     private static bool ClosesAbortively(UpstreamConnection up, UpstreamCloseReason reason) =>
         up.Owner is null && up.Group.Config.KeepaliveCloseReset
         && reason is UpstreamCloseReason.PoolFull or UpstreamCloseReason.IdleTimeout or UpstreamCloseReason.MaxRequests
-            or UpstreamCloseReason.MaxTime or UpstreamCloseReason.Shutdown;
+            or UpstreamCloseReason.MaxTime or UpstreamCloseReason.Shutdown or UpstreamCloseReason.MaxConns;
 
     /// <summary>An epoll event for <paramref name="up"/>.</summary>
     public void OnEvent(UpstreamConnection up, uint events)

@@ -114,6 +114,8 @@ public sealed class ZoneMaxConnsTests : ProxyTestBase
             Assert.That(c.ReadResponse().Status, Is.EqualTo(200));
         Assert.That(backend.RequestCount, Is.EqualTo(4));
         Assert.That(backend.PeakLiveConnections, Is.LessThanOrEqualTo(2));
+        Assert.That(MetricsScrape.Get(proxy.Port).Peer("rawkeepalive_upstream_connections_closed_total", "app_backend", $"127.0.0.1:{backend.Port}",
+            "reason=\"max_conns\""), Is.GreaterThanOrEqualTo(1), "worker A closed an idle connection for worker B's requests");
     }
 
     [Test]
