@@ -133,6 +133,27 @@ public sealed class ZoneMaxConnsTests : ProxyTestBase
             Assert.That(c.ReadResponse().Status, Is.EqualTo(200));
     }
 
+    /// <summary>master_process off: the zone lives in the process's private segment, one worker's count.</summary>
+    [Test]
+    public void SingleProcess_ZoneCountsItsOneWorker()
+    {
+        var backend = StartBackend();
+        var proxy = StartProxy(Config(Zoned).Replace("worker_processes 2;", "", StringComparison.Ordinal), backend);
+        var first = Connect(proxy);
+        var second = Connect(proxy);
+        var third = Connect(proxy);
+        first.Send(Held("1"));
+        second.Send(Held("2"));
+        Assert.That(Wait.Until(() => backend.RequestCount == 2, Settle), Is.True);
+        third.Send(Held("3"));
+        Assert.That(Wait.Until(() => InFlight(proxy) == 3, Settle), Is.True, "the proxy has read the third request");
+        Assert.That(Wait.HoldsFor(() => backend.RequestCount == 2, TimeSpan.FromMilliseconds(300)), Is.True, "it waits in the queue");
+        backend.ReleaseHeld();
+        foreach (var c in new[] { first, second, third })
+            Assert.That(c.ReadResponse().Status, Is.EqualTo(200));
+        Assert.That(backend.AcceptedConnections, Is.EqualTo(2), "the third took a released connection");
+    }
+
     [Test]
     public void Zone_OldWorkersDrainingAfterAReload_StillCount()
     {
