@@ -25,7 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("SCRAPE", "0")   # the figures here come from the backend and ss (read at import)
 import servers  # noqa: E402
-from perflib import LOAD_CORE, PERF, log  # noqa: E402
+from perflib import LOAD_CORE, PERF, log, stub_figures  # noqa: E402
 from rounds import ROUNDS, SECONDS, WARMUP, measure, machine  # noqa: E402
 
 CLIENTS = tuple(int(c) for c in os.environ.get("CLIENTS", "256,1024").split(","))
@@ -35,7 +35,8 @@ PROXIES = (("nginx", "nginx", "keepalive"),
            ("haproxy maxconn 64 + queue", "haproxy", "maxconns"),
            ("rawkeepalive", "rawkeepalive", "keepalive"),
            ("rawkeepalive max_conns+queue", "rawkeepalive", "maxconns"))
-KEYS = ("rps", "p99_us", "cpu_us_per_req", "upstream_conns_per_1k", "max_upstream_conns", "new_time_wait", "errors")
+KEYS = ("rps", "p99_us", "cpu_us_per_req", "upstream_conns_per_1k", "settled_conns_per_1k", "max_upstream_conns",
+        "new_time_wait", "errors")
 # The overload issue's bar for RawKeepalive: p99 at most nginx's and 1.5x HAProxy's, req/s at least
 # nginx's, CPU per request at most nginx's, fewer than 100 new TIME_WAIT per run.
 HAPROXY_P99_FACTOR = 1.5
@@ -63,24 +64,39 @@ def established_to(port, pids=None):
     return len(out)
 
 
-class PeakConnections(threading.Thread):
-    """The most connections the proxy under test has open to the backend at once while it runs: `ss`
-    sampled every 20 ms, less the other proxies' idle connections, counted once before (they are idle
-    meanwhile and can only drop, so this never understates the peak)."""
+class RunWatch(threading.Thread):
+    """What `measure` cannot see from outside a run: the most connections the proxy under test has open
+    to the backend at once (`ss` every 20 ms, less the other proxies' idle connections, counted once
+    before: they are idle meanwhile and can only drop, so this never understates the peak), and the
+    upstream connects per 1,000 requests from the run's first second to its end (the backend's
+    stub_status): the steady state after warm-up. wrk's exit at the end of the warm-up run leaves
+    requests in flight, whose upstream connections the proxy closes as nginx does; the timed run's
+    first moments open them again."""
 
-    def __init__(self, port, proxy, others):
+    SETTLE_S = 1.0
+
+    def __init__(self, backend, others):
         super().__init__(daemon=True)
-        self.port, self.peak, self._done = port, 0, threading.Event()
-        self.others = established_to(port, [pid for o in others for pid in o.pids()])
+        self.port, self.peak, self.settled, self._done = backend.port, 0, None, threading.Event()
+        self.others = established_to(self.port, [pid for o in others for pid in o.pids()])
 
     def run(self):
+        start = time.monotonic()
         while not self._done.wait(0.02):
             self.peak = max(self.peak, established_to(self.port) - self.others)
+            if self.settled is None and time.monotonic() - start >= self.SETTLE_S:
+                self.settled = stub_figures(self.port)
 
     def stop(self):
+        """The peak, and connects per 1,000 requests since the first second (None for a shorter run)."""
         self._done.set()
         self.join()
-        return self.peak
+        if self.settled is None:
+            return self.peak, None
+        a1, r1 = stub_figures(self.port)
+        (a0, r0) = self.settled
+        # each stub_status query is one connection and one request of the backend's
+        return self.peak, (a1 - a0 - 1) * 1000 / max(r1 - r0 - 1, 1)
 
 
 def measured():
@@ -106,14 +122,13 @@ def main():
             for c in CLIENTS:
                 for label, _, _ in order:
                     tw0 = time_wait_to(backend.port)
-                    peak = PeakConnections(backend.port, procs[label], [p for l, p in procs.items() if l != label])
-                    peak.start()
-                    r = measure(procs[label], backend, "/0", c, 0, SECONDS, WARMUP)
-                    r["max_upstream_conns"] = peak.stop()
+                    r = measure(procs[label], backend, "/0", c, 0, SECONDS, WARMUP,
+                                watch=RunWatch(backend, [p for l, p in procs.items() if l != label]))
                     r["new_time_wait"] = max(time_wait_to(backend.port) - tw0, 0)
                     runs[c][label].append(r)
                     log(f"round {rnd + 1} c{c:<5} {label:30} {r['rps']:8.0f} req/s  p99 {r['p99_us']:7d} us  "
                         f"{r['cpu_us_per_req']:5.1f} cpu-us/req  {r['upstream_conns_per_1k']:7.2f} up/1k  "
+                        f"({r['settled_conns_per_1k'] if r['settled_conns_per_1k'] is not None else float('nan'):.2f} after 1 s)  "
                         f"max {r['max_upstream_conns']} up  "
                         f"TIME_WAIT +{r['new_time_wait']}  errors {r['errors']}")
                     time.sleep(1)
@@ -123,7 +138,7 @@ def main():
         backend.stop()
     result = {"date": time.strftime("%Y%m%d-%H%M%S"), "rounds": ROUNDS, "seconds_per_run": SECONDS, "machine": machine(),
               "proxies": [list(p) for p in proxies],
-              "median": {f"c{c}": {label: {k: statistics.median(r[k] for r in rs) for k in KEYS}
+              "median": {f"c{c}": {label: {k: median(r.get(k) for r in rs) for k in KEYS}
                                    for label, rs in runs[c].items()} for c in CLIENTS}}
     path = os.path.join(PERF, "results", f"overload-{result['date']}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -137,12 +152,14 @@ def tables(result):
     """The medians, then each RawKeepalive row against nginx and against HAProxy in the same mode
     (nginx's plain config where it has no such mode), with the issue's bar read off."""
     proxies = [tuple(p) for p in result.get("proxies", PROXIES)]
-    rows = ["| clients | server | req/s | p99 ms | CPU µs/req | upstream connects / 1k | most upstream conns at once | new TIME_WAIT | errors |",
-            "|--:|---|--:|--:|--:|--:|--:|--:|--:|"]
+    rows = ["| clients | server | req/s | p99 ms | CPU µs/req | upstream connects / 1k | the same after the run's first second "
+            "| most upstream conns at once | new TIME_WAIT | errors |",
+            "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for clients, by_label in result["median"].items():
         for label, m in by_label.items():
             rows.append(f"| {clients[1:]} | {label} | {m['rps']:,.0f} | {m['p99_us'] / 1000:.1f} | "
-                        f"{m['cpu_us_per_req']:.1f} | {m['upstream_conns_per_1k']:.2f} | {m.get('max_upstream_conns', float('nan')):.0f} | "
+                        f"{m['cpu_us_per_req']:.1f} | {m['upstream_conns_per_1k']:.2f} | {_num(m.get('settled_conns_per_1k'))} | "
+                        f"{_num(m.get('max_upstream_conns'), 0)} | "
                         f"{m['new_time_wait']:,.0f} | "
                         f"{m['errors']:.0f} |")
     rows += ["", "RawKeepalive ÷ peer (req/s: higher is better; p99 and CPU/req: lower is better)", "",
@@ -163,6 +180,16 @@ def tables(result):
     return "\n".join(rows)
 
 
+def median(values):
+    """The median of the values measured (None where a run could not measure it)."""
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def _num(x, decimals=2):
+    return "–" if x is None else f"{x:,.{decimals}f}"
+
+
 def counterpart(proxies, server, mode):
     """The label of `server`'s row in `mode`, else in its plain "keepalive" config."""
     labels = {(s, m): label for label, s, m in proxies}
@@ -174,7 +201,7 @@ def bar(peer, q, rk, mode):
     misses = []
     if mode == "maxconns":
         misses += [m for m, bad in ((f"> {MAX_CONNS} conns", rk.get("max_upstream_conns", 0) > MAX_CONNS),
-                                    (f"> {OPENED_PER_1K} opened/1k", rk["upstream_conns_per_1k"] > OPENED_PER_1K),
+                                    (f"> {OPENED_PER_1K} opened/1k after warm-up", (rk.get("settled_conns_per_1k") or 0) > OPENED_PER_1K),
                                     ("errors", rk["errors"] > 0)) if bad]
     elif peer == "nginx":
         misses += [m for m, bad in (("p99 > nginx", q["p99_us"] > 1), ("req/s < nginx", q["rps"] < 1),

@@ -149,8 +149,14 @@ def rss_kb(pids):
 
 
 def stub_accepts(port):
-    """The backend's accepted connections; this query's own connection is one of them. When the
-    ephemeral ports are exhausted (perf-seed's narrowed namespace), it binds a port below them."""
+    """The backend's accepted connections; this query's own connection is one of them."""
+    return stub_figures(port)[0]
+
+
+def stub_figures(port):
+    """The backend's accepted connections and requests, from its stub_status; this query's own
+    connection and request are counted in them. When the ephemeral ports are exhausted (perf-seed's
+    narrowed namespace), it binds a port below them."""
     import errno
     import random
     for attempt in range(50):
@@ -165,7 +171,8 @@ def stub_accepts(port):
             while chunk := s.recv(4096):
                 data += chunk
             body = data.split(b"\r\n\r\n", 1)[1].decode().splitlines()
-            return int(body[2].split()[0])
+            accepts, _, requests = body[2].split()
+            return int(accepts), int(requests)
         except OSError as e:
             if e.errno not in (errno.EADDRNOTAVAIL, errno.EADDRINUSE):
                 raise

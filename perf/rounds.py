@@ -20,17 +20,23 @@ WARMUP = 0 if QUICK else 1
 METRICS = ("rps", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "upstream_conns_per_1k", "reuse_pct", "rss_kb", "errors")
 
 
-def measure(proxy, backend, path, conns, body, seconds, warmup, cores=None):
+def measure(proxy, backend, path, conns, body, seconds, warmup, cores=None, watch=None):
     """One timed wrk run (on `cores`, default the load core) after `warmup` seconds of the same, the
-    proxy's own reuse figures scraped before, during (scrape.During) and after it."""
+    proxy's own reuse figures scraped before, during (scrape.During) and after it. `watch` (SCRAPE=0
+    only), a thread started with the timed run, adds what its stop() returns: the most upstream
+    connections at once and the connects per 1,000 requests after the run's first second."""
     url = f"http://127.0.0.1:{proxy.port}{path}"
     if warmup:
         loadgen.wrk(url, conns, warmup, body, cores=cores)
     pids = proxy.pids()
     if not scrape.ENABLED:   # SCRAPE=0: no endpoint to read (a binary older than metrics;)
         a0, c0 = stub_accepts(backend.port), cpu_us(pids)
+        if watch:
+            watch.start()
         r = loadgen.wrk(url, conns, seconds, body, cores=cores)
         c1, a1 = cpu_us(pids), stub_accepts(backend.port)
+        if watch:
+            r["max_upstream_conns"], r["settled_conns_per_1k"] = watch.stop()
         n = max(r["requests"], 1)
         r.update(cpu_us_per_req=(c1 - c0) / n, upstream_conns_per_1k=(a1 - a0 - 1) * 1000 / n,
                  reuse_pct=None, scrapes=0, rss_kb=rss_kb(pids))
