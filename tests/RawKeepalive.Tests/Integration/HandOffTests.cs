@@ -35,9 +35,13 @@ public sealed class HandOffTests : ProxyTestBase
         try
         {
             backend.ReleaseHeld();
-            Assert.That(Wait.Until(() => backend.Responded == 2, TimeSpan.FromSeconds(10)), Is.True, "both responses are in the proxy's receive queues");
             c.Send("GET /?size=10 HTTP/1.1\r\nHost: localhost\r\n\r\n");
             d.Send("GET /?size=10 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            // All four must wait in the proxy's receive queues before it resumes: send() returning is not
+            // enough under load, when the kernel delivers loopback segments late.
+            Assert.That(Wait.Until(() => TcpTable.WithUnreadData(backend.Port, backend.PeerPort(1)) == 1 && TcpTable.WithUnreadData(backend.Port, backend.PeerPort(2)) == 1
+                    && TcpTable.WithUnreadData(c.LocalPort, proxy.Port) == 1 && TcpTable.WithUnreadData(d.LocalPort, proxy.Port) == 1,
+                TimeSpan.FromSeconds(10)), Is.True, "both responses and both requests wait at the stopped proxy");
         }
         finally
         {

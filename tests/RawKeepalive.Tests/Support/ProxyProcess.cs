@@ -407,11 +407,16 @@ public sealed class ProxyProcess : IDisposable
     /// <summary>Sends <paramref name="signal"/> (a number: 1 HUP, 3 QUIT, 9 KILL, 15 TERM) to the started process.</summary>
     public void Signal(int signal) => SendSignal(ProcessId, signal);
 
-    /// <summary>Stops the process (SIGSTOP) and returns once every one of its threads is stopped: kill()
-    /// returns before the signal takes effect, and what the test does next must find the loop still.
-    /// Events for it queue up meanwhile; <see cref="Resume"/> lets it take them all in one epoll batch.</summary>
+    /// <summary>Stops the process (SIGSTOP, master_process off) once its loop is idle, and returns once every
+    /// one of its threads is stopped: kill() returns before the signal takes effect, and what the test does
+    /// next must find the loop still. Events for it queue up meanwhile; <see cref="Resume"/> lets it take
+    /// them all in one epoll batch. Idle first: a loop stopped in the middle of a batch (say, just after
+    /// answering a request) would on resuming go on reading that connection and take what arrived meanwhile
+    /// before its next epoll_wait.</summary>
     public void Pause()
     {
+        if (!Wait.Until(LoopIdle, TimeSpan.FromSeconds(10)))
+            throw new TimeoutException($"process {ProcessId}'s loop never waited in epoll_wait");
         Signal(SigStop);
         if (!Wait.Until(AllThreadsStopped, TimeSpan.FromSeconds(10)))
             throw new TimeoutException($"process {ProcessId} did not stop");
@@ -420,6 +425,22 @@ public sealed class ProxyProcess : IDisposable
     public void Resume() => Signal(SigCont);
 
     private const int SigCont = 18, SigStop = 19;
+
+    /// <summary>The loop (the main thread, master_process off) is blocked in epoll_wait: /proc's syscall file
+    /// names the call a thread is blocked in (x86-64: 232 epoll_wait, 281 epoll_pwait, 441 epoll_pwait2)
+    /// and says "running" while it runs.</summary>
+    private bool LoopIdle()
+    {
+        try
+        {
+            string call = File.ReadAllText($"/proc/{ProcessId}/task/{ProcessId}/syscall");
+            return call.Split(' ')[0] is "232" or "281" or "441";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 
     private bool AllThreadsStopped()
     {

@@ -42,7 +42,6 @@ public sealed class TestBackend : IDisposable
     private int _resetsBetweenRequests;
     private int _resetsInExchange;
     private int _open;
-    private int _responded;
     private int _peakLive;
     private volatile bool _stopping;
     private readonly ManualResetEventSlim _released = new();
@@ -83,9 +82,6 @@ public sealed class TestBackend : IDisposable
 
     public int OpenConnections => Volatile.Read(ref _open);
 
-    /// <summary>Responses written whole (so already in the proxy's receive queue, over loopback).</summary>
-    public int Responded => Volatile.Read(ref _responded);
-
     /// <summary>Count <see cref="PeakLiveConnections"/> (a look at every open connection per accept).</summary>
     public bool TrackPeak { get; set; }
 
@@ -105,6 +101,9 @@ public sealed class TestBackend : IDisposable
     public void ReleaseHeld() => _released.Set();
 
     public IReadOnlyList<BackendRequest> Requests => _requests.ToArray();
+
+    /// <summary>The proxy's port of open connection <paramref name="connection"/> (numbered from 1).</summary>
+    public int PeerPort(int connection) => ((System.Net.IPEndPoint)_connections[connection].Socket.RemoteEndPoint!).Port;
 
     public IReadOnlyList<string> ReceivedHeads => _requests.Select(r => r.Head).ToArray();
 
@@ -379,7 +378,6 @@ public sealed class TestBackend : IDisposable
             Thread.Sleep(lateMs);
             SendAll(socket, wire.GetBuffer().AsSpan(split, length - split));
         }
-        Interlocked.Increment(ref _responded);
         if (Query("fin", 0) == 1)
             socket.Dispose();   // a plain close() (the graceful close in Serve finds it closed already)
         return keepAlive;
