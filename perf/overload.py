@@ -4,8 +4,8 @@ the article's `keepalive 64`, on nginx, HAProxy (`http-reuse always`, `pool-max-
 RawKeepalive, and on HAProxy and RawKeepalive again with the upstream capped at 64 connections and a
 queue (RawKeepalive: `max_conns=64` and `queue 1024 timeout=5s`; HAProxy: `maxconn 64` on the server
 and `timeout queue 5s`). Each run reports, besides req/s, p99 and CPU per request, the upstream
-connections opened per 1,000 requests, the most upstream connections open at once (`ss`, sampled every
-20 ms) and the new TIME_WAIT sockets on the upstream leg (`ss` before and after the run; the proxy's
+connections opened per 1,000 requests (also after the run's first second), the most upstream connections
+open at once (the proxy's own sockets in /proc, every 20 ms) and the new TIME_WAIT sockets on the upstream leg (`ss` before and after the run; the proxy's
 side of a connection it closed first). The backend runs at nice -10: it shares the load core with wrk,
 and without precedence its own scheduling delay becomes every proxy's p99. Runs alternate between the
 servers for ROUNDS rounds; medians, printed as markdown with RawKeepalive's ratios to nginx and to
@@ -54,36 +54,60 @@ def time_wait_to(port):
     return max(len(out.splitlines()) - 1, 0)
 
 
-def established_to(port, pids=None):
-    """Established connections to the backend's port (the proxy's side of them); with `pids`, only those
-    of those processes (`ss -p`: slow, for one look)."""
-    out = subprocess.run(["ss", "-tnH"] + (["-p"] if pids else []) + ["state", "established", "dst", f"127.0.0.1:{port}"],
-                         capture_output=True, text=True).stdout.splitlines()
-    if pids:
-        out = [line for line in out if any(f"pid={pid}," in line for pid in pids)]
-    return len(out)
+def established_to(port, pids):
+    """The established connections `pids` hold to the backend's port: the sockets among their descriptors
+    (/proc/PID/fd) that /proc/net/tcp lists as established with that remote port. Neither listing is
+    atomic, so a socket counts only when both descriptor listings, before and after the table's, hold it."""
+    before = _socket_inodes(pids)
+    established = []
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[2].rsplit(":", 1)[1], 16) == port:
+                established.append(fields[9])
+    after = _socket_inodes(pids)
+    return sum(1 for inode in set(established) if inode in before and inode in after)
+
+
+def _socket_inodes(pids):
+    inodes = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue   # gone
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue   # closed meanwhile
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    return inodes
 
 
 class RunWatch(threading.Thread):
-    """What `measure` cannot see from outside a run: the most connections the proxy under test has open
-    to the backend at once (`ss` every 20 ms, less the other proxies' idle connections, counted once
-    before: they are idle meanwhile and can only drop, so this never understates the peak), and the
-    upstream connects per 1,000 requests from the run's first second to its end (the backend's
-    stub_status): the steady state after warm-up. wrk's exit at the end of the warm-up run leaves
-    requests in flight, whose upstream connections the proxy closes as nginx does; the timed run's
-    first moments open them again."""
+    """What `measure` cannot see from outside a run: the most connections the proxy under test holds to
+    the backend at once (its own sockets, every 20 ms; capped configs only), and the upstream connects per 1,000 requests
+    from the run's first second to its end (the backend's stub_status): the steady state after warm-up.
+    wrk's exit at the end of the warm-up run leaves requests in flight, whose upstream connections the
+    proxy closes as nginx does; the timed run's first moments open them again."""
 
     SETTLE_S = 1.0
 
-    def __init__(self, backend, others):
+    def __init__(self, backend, proxy, peak):
+        """`peak`: sample the connections held (for the capped configs only: the sampling costs the load
+        core a few ms each time, which the other rows should not pay)."""
         super().__init__(daemon=True)
-        self.port, self.peak, self.settled, self._done = backend.port, 0, None, threading.Event()
-        self.others = established_to(self.port, [pid for o in others for pid in o.pids()])
+        self.port, self.pids, self.settled, self._done = backend.port, proxy.pids() if peak else None, None, threading.Event()
+        self.peak = 0 if peak else None
 
     def run(self):
         start = time.monotonic()
         while not self._done.wait(0.02):
-            self.peak = max(self.peak, established_to(self.port) - self.others)
+            if self.pids:
+                self.peak = max(self.peak, established_to(self.port, self.pids))
             if self.settled is None and time.monotonic() - start >= self.SETTLE_S:
                 self.settled = stub_figures(self.port)
 
@@ -120,16 +144,16 @@ def main():
         for rnd in range(ROUNDS):
             order = proxies if rnd % 2 == 0 else tuple(reversed(proxies))
             for c in CLIENTS:
-                for label, _, _ in order:
+                for label, _, mode in order:
                     tw0 = time_wait_to(backend.port)
                     r = measure(procs[label], backend, "/0", c, 0, SECONDS, WARMUP,
-                                watch=RunWatch(backend, [p for l, p in procs.items() if l != label]))
+                                watch=RunWatch(backend, procs[label], peak=mode == "maxconns"))
                     r["new_time_wait"] = max(time_wait_to(backend.port) - tw0, 0)
                     runs[c][label].append(r)
                     log(f"round {rnd + 1} c{c:<5} {label:30} {r['rps']:8.0f} req/s  p99 {r['p99_us']:7d} us  "
                         f"{r['cpu_us_per_req']:5.1f} cpu-us/req  {r['upstream_conns_per_1k']:7.2f} up/1k  "
                         f"({r['settled_conns_per_1k'] if r['settled_conns_per_1k'] is not None else float('nan'):.2f} after 1 s)  "
-                        f"max {r['max_upstream_conns']} up  "
+                        f"max {r['max_upstream_conns'] if r['max_upstream_conns'] is not None else '-'} up  "
                         f"TIME_WAIT +{r['new_time_wait']}  errors {r['errors']}")
                     time.sleep(1)
     finally:
