@@ -46,6 +46,7 @@ perf-deps:
 
 perf: perf-deps build
 	python3 perf/report.py "$$(python3 perf/bench.py)"
+	python3 perf/overload.py
 
 perf-seed: perf-deps build
 	python3 perf/seed.py
