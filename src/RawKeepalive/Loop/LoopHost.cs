@@ -113,7 +113,7 @@ public sealed class LoopHost : IDisposable
             for (int i = 0; i < count; i++)
             {
                 ref var ev = ref _epoll.Event(i);
-                if (Profile is not null && ev.Token != WakeToken && (ev.Token & (ListenerTokenFlag | WakeToken)) == 0)
+                if (Profile is not null && (ev.Token & (ListenerTokenFlag | WakeToken)) == 0)   // a connection's, not one handled above
                     Profile.ClientTurnMicros.Add(LoopProfile.MicrosSince(_batchStart));
                 Dispatch(handler, ev.Token, ev.Events);
             }

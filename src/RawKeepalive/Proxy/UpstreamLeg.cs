@@ -91,7 +91,7 @@ public sealed unsafe class UpstreamLeg : IUpstreamOwner, IQueuedRequest
         for (int skips = 0; ; )
         {
             var peer = group.Peers[_tries.Peer];
-            if (!fresh && location.Pool is { } pool && upstreams.TryTakeIdle(pool, peer, HttpMethods.IsIdempotent(_x.Request.Method), _w.NowMs, out var idle))
+            if (!fresh && location.Pool is { } pool && upstreams.TryTakeIdle(pool, peer, HttpMethods.IsIdempotent(_x.Request.Method), out var idle))
             {
                 Attach(idle, reused: true);
                 break;

@@ -161,9 +161,7 @@ public sealed class UpstreamConnections
     /// that must not be replayed gets one only after a MSG_PEEK finds nothing waiting on it now (one the
     /// upstream closed meanwhile is closed here, and the next one tried). An idempotent request is
     /// replayed once if its connection turns out dead, so it goes without the syscall.</summary>
-    /// <param name="nowMs">Unused since every non-idempotent take peeks, however briefly the connection
-    /// was idle; kept so the exchange's call stays as it is.</param>
-    public bool TryTakeIdle(LocationPool pool, UpstreamPeer peer, bool idempotent, long nowMs, out UpstreamConnection up)
+    public bool TryTakeIdle(LocationPool pool, UpstreamPeer peer, bool idempotent, out UpstreamConnection up)
     {
         while (pool.Cache.TryTake(peer.Index, pool.Tag, out int id))
         {
