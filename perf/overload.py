@@ -15,7 +15,6 @@ PEERS= leaves HAProxy out (servers.peers()).
   overload.py RESULT.json   print the tables of an earlier run"""
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("SCRAPE", "0")   # the figures here come from the backend and ss (read at import)
 import servers  # noqa: E402
 from perflib import LOAD_CORE, PERF, log, stub_figures  # noqa: E402
-from rounds import ROUNDS, SECONDS, WARMUP, measure, machine  # noqa: E402
+from rounds import ROUNDS, SECONDS, WARMUP, machine, measure, median_of  # noqa: E402
 
 CLIENTS = tuple(int(c) for c in os.environ.get("CLIENTS", "256,1024").split(","))
 # (label, server, config mode). nginx 1.22 has no `queue` (nginx Plus only): the plain config only.
@@ -162,7 +161,7 @@ def main():
         backend.stop()
     result = {"date": time.strftime("%Y%m%d-%H%M%S"), "rounds": ROUNDS, "seconds_per_run": SECONDS, "machine": machine(),
               "proxies": [list(p) for p in proxies],
-              "median": {f"c{c}": {label: {k: median(r.get(k) for r in rs) for k in KEYS}
+              "median": {f"c{c}": {label: median_of(rs, KEYS)
                                    for label, rs in runs[c].items()} for c in CLIENTS}}
     path = os.path.join(PERF, "results", f"overload-{result['date']}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -202,12 +201,6 @@ def tables(result):
                 rows.append(f"| {clients[1:]} | {label} | {peer_label} | {q['rps']:.2f} | {q['p99_us']:.2f} | "
                             f"{q['cpu_us_per_req']:.2f} | {bar(peer, q, rk, mode)} |")
     return "\n".join(rows)
-
-
-def median(values):
-    """The median of the values measured (None where a run could not measure it)."""
-    known = [v for v in values if v is not None]
-    return statistics.median(known) if known else None
 
 
 def _num(x, decimals=2):

@@ -76,12 +76,12 @@ def run_rounds(proxies, backend, scenarios, rounds, seconds, warmup, cores=None,
     return runs
 
 
-def median_of(runs):
+def median_of(runs, metrics=METRICS):
     """Each metric's median over the runs; None for one no run measured (reuse_pct under SCRAPE=0)."""
     def median(m):
         values = [r[m] for r in runs if r.get(m) is not None]
         return statistics.median(values) if values else None
-    return {m: median(m) for m in METRICS}
+    return {m: median(m) for m in metrics}
 
 
 def ratios(rk, peer):
